@@ -1,0 +1,66 @@
+"""Turn what users log (torch tensors, numpy arrays and scalars, lists, Python numbers) into
+numpy arrays and Python numbers for the Rust core, without copying where numpy allows."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_NUMERIC_KINDS = frozenset("biuf")
+
+
+def _is_torch(x: Any) -> bool:
+    # Checked by module name so that torch is never imported here.
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def to_numpy(x: Any, arg: str) -> np.ndarray:
+    """``x`` as a numpy array of numbers or booleans; ``TypeError`` naming ``arg`` otherwise."""
+    if isinstance(x, np.ndarray):
+        array = x
+    elif _is_torch(x):
+        tensor = x.detach()
+        if str(tensor.dtype) == "torch.bfloat16":
+            # numpy has no bfloat16; float32 holds every bfloat16 value exactly.
+            tensor = tensor.float()
+        array = tensor.cpu().numpy()
+    elif isinstance(x, (str, bytes)):
+        raise TypeError(f"{arg}: expected an array or tensor of numbers, got {type(x).__name__}")
+    else:
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{arg}: expected an array or tensor of numbers: {e}") from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{arg}: expected numbers or booleans, got an array of dtype {array.dtype}")
+    return array
+
+
+def scalar(x: Any, arg: str) -> float:
+    """``x`` (a number, or an array or tensor holding exactly one) as a Python float."""
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return float(x)
+    if _is_torch(x):
+        if x.numel() != 1:
+            raise ValueError(
+                f"{arg}: expected a single value, got a tensor of shape {tuple(x.shape)}"
+            )
+        if x.is_complex():
+            raise TypeError(f"{arg}: expected a real number, got a complex tensor")
+        return float(x.item())
+    array = to_numpy(x, arg)
+    if array.size != 1:
+        raise ValueError(f"{arg}: expected a single value, got an array of shape {array.shape}")
+    return float(array.reshape(()))
+
+
+def step(x: Any, arg: str = "global_step") -> int:
+    """A step as a Python int, as tensorboardX's ``int(global_step)``."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{arg}: expected an integer, got {type(x).__name__}")
+    try:
+        return int(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{arg}: expected an integer: {e}") from None

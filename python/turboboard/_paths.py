@@ -1,0 +1,27 @@
+"""Paths built from user strings (``add_scalars`` sub-runs and later embeddings and hparams
+runs) stay inside the log directory."""
+
+from __future__ import annotations
+
+import os
+import re
+
+# Separators of every platform, so that a tag written on Linux means the same on Windows.
+_SEPARATORS = re.compile(r"[/\\]+")
+
+
+def join_inside(logdir: str, name: str, arg: str) -> str:
+    """``logdir`` joined with the ``/``-separated components of ``name``.
+
+    Leading separators are dropped (as tensorboardX's tag cleaning does); ``..``, NUL and drive
+    names, which would point outside ``logdir``, raise ``ValueError`` naming ``arg``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{arg}: expected a string, got {type(name).__name__}")
+    parts = [p for p in _SEPARATORS.split(name) if p not in ("", ".")]
+    for part in parts:
+        if part == ".." or "\0" in part or (os.name == "nt" and ":" in part):
+            raise ValueError(f"{arg}: {name!r} would leave the log directory")
+    if not parts:
+        raise ValueError(f"{arg}: {name!r} names no directory")
+    return os.path.join(logdir, *parts)

@@ -1,0 +1,27 @@
+//! Core errors as Python exceptions: bad arguments are `ValueError`, I/O failures `OSError`
+//! (with the subclass for their kind), a closed writer `RuntimeError`, a stuck disk
+//! `TimeoutError`.
+
+use pyo3::PyErr;
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
+use turboboard_core::Error;
+
+pub(crate) fn to_py(error: Error) -> PyErr {
+    match error {
+        Error::InvalidArgument { .. } => PyValueError::new_err(error.to_string()),
+        Error::Io(e) => e.into(),
+        Error::Closed(message) => PyRuntimeError::new_err(message),
+        Error::Timeout(message) => PyTimeoutError::new_err(message),
+    }
+}
+
+/// `?` on core results in binding code.
+pub(crate) trait IntoPyResult<T> {
+    fn py_err(self) -> pyo3::PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for turboboard_core::Result<T> {
+    fn py_err(self) -> pyo3::PyResult<T> {
+        self.map_err(to_py)
+    }
+}

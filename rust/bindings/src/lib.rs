@@ -1,0 +1,20 @@
+//! `turboboard._core`: the Python face of turboboard-core. Only argument conversion, GIL
+//! handling and error mapping live here; everything else is in the core crate.
+
+// Methods mirror tensorboardX's Python signatures, argument for argument.
+#![allow(clippy::too_many_arguments)]
+
+mod arrays;
+mod errors;
+mod writer;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use crate::writer::EventFileWriter;
+
+    #[pymodule_export]
+    use crate::writer::default_bucket_limits;
+}

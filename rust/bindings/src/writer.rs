@@ -1,0 +1,314 @@
+//! `EventFileWriter`: one event file and its writer thread, with one method per summary kind.
+//!
+//! Small calls (a scalar, a text) stay attached to the interpreter: releasing the GIL would cost
+//! more than the work. Large arrays are binned and encoded with the GIL released, and every
+//! wait (a full queue, a flush, a close) releases it in slices so Ctrl-C still gets through.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use numpy::{PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
+use prost::Message;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use turboboard_core::histogram::{self, Bins};
+use turboboard_core::proto::Event;
+use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
+use turboboard_core::{image, summary};
+
+use crate::arrays::with_typed_array;
+use crate::errors::IntoPyResult;
+
+/// Arrays with more elements than this are processed with the GIL released.
+const DETACH_ELEMENTS: usize = 1 << 14;
+/// The longest a wait runs without the GIL before Python gets to handle signals.
+const WAIT_SLICE: Duration = Duration::from_millis(100);
+
+/// Writes events to a new event file in `logdir`, on a background thread.
+#[pyclass(frozen, module = "turboboard._core")]
+pub struct EventFileWriter {
+    inner: EventWriter,
+}
+
+#[pymethods]
+impl EventFileWriter {
+    #[new]
+    #[pyo3(signature = (logdir, max_queue = 10, flush_secs = 120.0, filename_suffix = String::new(), max_queue_bytes = 64 << 20))]
+    fn new(
+        py: Python<'_>,
+        logdir: PathBuf,
+        max_queue: usize,
+        flush_secs: f64,
+        filename_suffix: String,
+        max_queue_bytes: usize,
+    ) -> PyResult<Self> {
+        let options = Options { max_queue, max_queue_bytes, flush_secs, filename_suffix };
+        let inner = py.detach(|| EventWriter::open(logdir, options)).py_err()?;
+        Ok(EventFileWriter { inner })
+    }
+
+    #[getter]
+    fn logdir(&self) -> PathBuf {
+        self.inner.logdir().to_owned()
+    }
+
+    /// The file being written (a new one after a fork).
+    #[getter]
+    fn path(&self) -> PyResult<PathBuf> {
+        self.inner.path().py_err()
+    }
+
+    #[pyo3(signature = (tag, scalar_value, global_step = None, walltime = None, display_name = None, summary_description = None))]
+    fn add_scalar(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        scalar_value: f64,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+        display_name: Option<PyBackedStr>,
+        summary_description: Option<PyBackedStr>,
+    ) -> PyResult<()> {
+        let value = summary::scalar(
+            &tag,
+            scalar_value as f32,
+            display_name.as_deref().unwrap_or(""),
+            summary_description.as_deref().unwrap_or(""),
+        );
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// torch's `new_style` scalar: a tensor of the scalars plugin.
+    #[pyo3(signature = (tag, scalar_value, global_step = None, walltime = None, double_precision = false))]
+    fn add_scalar_tensor(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        scalar_value: f64,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+        double_precision: bool,
+    ) -> PyResult<()> {
+        let value = summary::scalar_tensor(&tag, scalar_value, double_precision);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// Bins `values` into the default TensorFlow buckets, or into `bins` (explicit edges).
+    #[pyo3(signature = (tag, values, global_step = None, walltime = None, bins = None, max_bins = None))]
+    fn add_histogram(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        values: &Bound<'_, PyUntypedArray>,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+        bins: Option<PyReadonlyArray1<'_, f64>>,
+        max_bins: Option<usize>,
+    ) -> PyResult<()> {
+        let edges = match &bins {
+            Some(edges) => Some(
+                edges.as_slice().map_err(|_| PyValueError::new_err("bins: expected a contiguous array"))?,
+            ),
+            None => None,
+        };
+        let bins = edges.map_or(Bins::TensorFlow, Bins::Edges);
+        let histogram = with_typed_array!(values, "values", |array| {
+            let values = contiguous(&array);
+            maybe_detached(py, values.len(), || histogram::histogram(&values, bins, max_bins)).py_err()
+        })?;
+        let value = summary::histogram(&tag, histogram);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// A histogram from precomputed buckets, written as given.
+    #[pyo3(signature = (tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts, global_step = None, walltime = None))]
+    fn add_histogram_raw(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        min: f64,
+        max: f64,
+        num: f64,
+        sum: f64,
+        sum_squares: f64,
+        bucket_limits: Vec<f64>,
+        bucket_counts: Vec<f64>,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        if bucket_limits.len() != bucket_counts.len() {
+            return Err(PyValueError::new_err(format!(
+                "bucket_limits and bucket_counts: expected the same length, got {} and {}",
+                bucket_limits.len(),
+                bucket_counts.len()
+            )));
+        }
+        let histogram = histogram::Histogram {
+            min,
+            max,
+            num,
+            sum,
+            sum_squares,
+            bucket_limit: bucket_limits,
+            bucket: bucket_counts,
+        };
+        let value = summary::histogram(&tag, histogram);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// An image (or, with a batch dimension, a grid of images) encoded as PNG.
+    #[pyo3(signature = (tag, img_tensor, global_step = None, walltime = None, dataformats = None))]
+    fn add_image(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        img_tensor: &Bound<'_, PyUntypedArray>,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+        dataformats: Option<PyBackedStr>,
+    ) -> PyResult<()> {
+        let dataformats = dataformats.as_deref().unwrap_or("CHW");
+        let size = img_tensor.len();
+        let (image, png) = with_typed_array!(img_tensor, "img_tensor", |array| {
+            let view = array.as_array();
+            maybe_detached(py, size, || {
+                let image = image::from_array(view, dataformats)?;
+                let png = image::encode_png(&image)?;
+                Ok((image, png))
+            })
+            .py_err()
+        })?;
+        let value = summary::image(&tag, &image, png);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    #[pyo3(signature = (tag, text_string, global_step = None, walltime = None))]
+    fn add_text(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        text_string: PyBackedStr,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let value = summary::text(&tag, &text_string);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// Writes a serialized `Event`, with its wall time set to `walltime` (default: now) and its
+    /// step to `global_step` when given, as tensorboardX's `FileWriter.add_event` does.
+    #[pyo3(signature = (event, global_step = None, walltime = None))]
+    fn add_event(
+        &self,
+        py: Python<'_>,
+        event: &[u8],
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let event = Event::decode(event)
+            .map_err(|e| PyValueError::new_err(format!("event: expected a serialized Event: {e}")))?;
+        let step = global_step.or(Some(event.step));
+        self.write(
+            py,
+            event
+                .what
+                .map_or(Err(missing("event")), |what| summary::with_what(what, step, wall_time(walltime))),
+        )
+    }
+
+    /// Writes a serialized `Summary` in a new event.
+    #[pyo3(signature = (summary, global_step = None, walltime = None))]
+    fn add_summary(
+        &self,
+        py: Python<'_>,
+        summary: &[u8],
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let summary = turboboard_core::proto::Summary::decode(summary)
+            .map_err(|e| PyValueError::new_err(format!("summary: expected a serialized Summary: {e}")))?;
+        self.write(py, summary::event(summary.value, global_step, wall_time(walltime)))
+    }
+
+    /// The `purge_step` marker: TensorBoard drops what the run logged at `step` or later.
+    #[pyo3(signature = (step, walltime = None))]
+    fn add_purge_marker(&self, py: Python<'_>, step: i64, walltime: Option<f64>) -> PyResult<()> {
+        for event in summary::purge(step, wall_time(walltime)).py_err()? {
+            self.write(py, Ok(event))?;
+        }
+        Ok(())
+    }
+
+    /// Returns once every event added before the call is written to the operating system.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let ticket = self.inner.request_flush(false).py_err()?;
+        wait(py, None, || self.inner.wait_flushed(ticket, WAIT_SLICE))
+    }
+
+    /// Writes and syncs everything, then closes the file. Idempotent; with `timeout` (seconds),
+    /// gives up on a stuck disk with `TimeoutError` instead of waiting for ever.
+    #[pyo3(signature = (timeout = None))]
+    fn close(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        // Drain first, in slices, so a slow disk does not make Ctrl-C wait; errors and an
+        // already closed writer are left to close() to report.
+        if let Ok(ticket) = self.inner.request_flush(true) {
+            let _ = wait(py, deadline, || self.inner.wait_flushed(ticket, WAIT_SLICE));
+        }
+        let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+        py.detach(|| self.inner.close(remaining)).py_err()
+    }
+}
+
+impl EventFileWriter {
+    fn write(&self, py: Python<'_>, event: turboboard_core::Result<Event>) -> PyResult<()> {
+        let event = event.py_err()?;
+        if self.inner.write_event(&event).py_err()? == Backpressure::Wait {
+            wait(py, None, || self.inner.wait_for_space(WAIT_SLICE))?;
+        }
+        Ok(())
+    }
+}
+
+/// Repeats `step` (which waits one slice and says whether it is done) without the GIL until it
+/// is done or `deadline` passes, letting Python handle signals between slices.
+fn wait(
+    py: Python<'_>,
+    deadline: Option<Instant>,
+    mut step: impl FnMut() -> turboboard_core::Result<bool> + Send,
+) -> PyResult<()> {
+    loop {
+        if py.detach(&mut step).py_err()? || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(());
+        }
+        py.check_signals()?;
+    }
+}
+
+fn maybe_detached<T: Send>(py: Python<'_>, size: usize, work: impl FnOnce() -> T + Send) -> T {
+    if size > DETACH_ELEMENTS { py.detach(work) } else { work() }
+}
+
+/// The array's elements in order, borrowed when they already are contiguous.
+fn contiguous<'a, T: numpy::Element + Copy>(array: &'a numpy::PyReadonlyArrayDyn<'_, T>) -> Cow<'a, [T]> {
+    match array.as_slice() {
+        Ok(slice) => Cow::Borrowed(slice),
+        Err(_) => Cow::Owned(array.as_array().iter().copied().collect()),
+    }
+}
+
+fn missing(arg: &'static str) -> turboboard_core::Error {
+    turboboard_core::Error::invalid(arg, "the event holds no data")
+}
+
+fn wall_time(walltime: Option<f64>) -> f64 {
+    walltime.unwrap_or_else(writer::now)
+}
+
+/// TensorFlow's default histogram bucket edges, as tensorboardX's `default_bins`.
+#[pyfunction]
+pub fn default_bucket_limits() -> Vec<f64> {
+    histogram::tensorflow_edges().to_vec()
+}

@@ -1,0 +1,120 @@
+//! Summary builders: one function per kind of value, each returning the protobuf that
+//! tensorboardX writes for it. They do no I/O; the writer frames and writes the events.
+
+use crate::error::{Error, Result};
+use crate::histogram::Histogram;
+use crate::image::Image;
+use crate::proto::{self, DataType, Event, HistogramProto, SummaryMetadata, TensorProto, summary};
+
+/// Wraps summary values in an event. `step: None` leaves the field unset (read back as 0).
+pub fn event(values: Vec<summary::Value>, step: Option<i64>, wall_time: f64) -> Result<Event> {
+    with_what(proto::event::What::Summary(proto::Summary { value: values }), step, wall_time)
+}
+
+/// An event of any kind; `wall_time` must be finite (readers drop files with a NaN one).
+pub fn with_what(what: proto::event::What, step: Option<i64>, wall_time: f64) -> Result<Event> {
+    if !wall_time.is_finite() {
+        return Err(Error::invalid(
+            "walltime",
+            format!("expected a finite number of seconds, got {wall_time}"),
+        ));
+    }
+    Ok(Event { wall_time, step: step.unwrap_or(0), what: Some(what), source_metadata: None })
+}
+
+/// tensorboardX's and torch's `purge_step` marker: a second file-version event and a session
+/// start at `step`. TensorBoard then drops the points the run had logged at `step` or later.
+pub fn purge(step: i64, wall_time: f64) -> Result<[Event; 2]> {
+    use proto::event::What;
+    let start =
+        proto::SessionLog { status: proto::session_log::SessionStatus::Start.into(), ..Default::default() };
+    Ok([
+        with_what(What::FileVersion("brain.Event:2".into()), Some(step), wall_time)?,
+        with_what(What::SessionLog(start), Some(step), wall_time)?,
+    ])
+}
+
+fn make_value(
+    tag: &str,
+    content: summary::value::Value,
+    metadata: Option<SummaryMetadata>,
+) -> summary::Value {
+    summary::Value { tag: tag.to_owned(), metadata, value: Some(content), ..Default::default() }
+}
+
+fn plugin(name: &str, content: Vec<u8>) -> Option<SummaryMetadata> {
+    Some(SummaryMetadata {
+        plugin_data: Some(proto::summary_metadata::PluginData { plugin_name: name.into(), content }),
+        ..Default::default()
+    })
+}
+
+/// A scalar as `simple_value` (float32), tensorboardX's and torch's default. A display name or
+/// description adds metadata without plugin data, as tensorboardX does.
+pub fn scalar(tag: &str, value: f32, display_name: &str, description: &str) -> summary::Value {
+    let metadata = (!display_name.is_empty() || !description.is_empty()).then(|| SummaryMetadata {
+        display_name: display_name.into(),
+        summary_description: description.into(),
+        ..Default::default()
+    });
+    make_value(tag, summary::value::Value::SimpleValue(value), metadata)
+}
+
+/// torch's `new_style` scalar: a rank-0 tensor of the `scalars` plugin, float32 or float64.
+pub fn scalar_tensor(tag: &str, value: f64, double_precision: bool) -> summary::Value {
+    let tensor = if double_precision {
+        TensorProto { dtype: DataType::DtDouble.into(), double_val: vec![value], ..Default::default() }
+    } else {
+        TensorProto { dtype: DataType::DtFloat.into(), float_val: vec![value as f32], ..Default::default() }
+    };
+    make_value(tag, summary::value::Value::Tensor(tensor), plugin("scalars", Vec::new()))
+}
+
+pub fn histogram(tag: &str, h: Histogram) -> summary::Value {
+    make_value(
+        tag,
+        summary::value::Value::Histo(HistogramProto {
+            min: h.min,
+            max: h.max,
+            num: h.num,
+            sum: h.sum,
+            sum_squares: h.sum_squares,
+            bucket_limit: h.bucket_limit,
+            bucket: h.bucket,
+        }),
+        None,
+    )
+}
+
+/// An encoded image (PNG, or GIF for video) of `image`'s size and channels.
+pub fn image(tag: &str, image: &Image, encoded: Vec<u8>) -> summary::Value {
+    make_value(
+        tag,
+        summary::value::Value::Image(summary::Image {
+            height: image.height as i32,
+            width: image.width as i32,
+            colorspace: i32::from(image.channels),
+            encoded_image_string: encoded,
+        }),
+        None,
+    )
+}
+
+/// Text for the text plugin, under the tag `<tag>/text_summary` as both anchors write it.
+pub fn text(tag: &str, text: &str) -> summary::Value {
+    let tensor = TensorProto {
+        dtype: DataType::DtString.into(),
+        tensor_shape: Some(proto::TensorShapeProto {
+            dim: vec![proto::tensor_shape_proto::Dim { size: 1, name: String::new() }],
+            unknown_rank: false,
+        }),
+        string_val: vec![text.as_bytes().to_vec()],
+        ..Default::default()
+    };
+    // TextPluginData { version: 0 } serializes to no bytes.
+    make_value(
+        &format!("{tag}/text_summary"),
+        summary::value::Value::Tensor(tensor),
+        plugin("text", Vec::new()),
+    )
+}
