@@ -12,4 +12,5 @@ echo "== generated protobuf code is current"
 cargo run --quiet --locked -p turboboard-protogen
 git diff --exit-code -- rust/core/src/proto
 echo "== ruff"; ruff check python tests benches examples && ruff format --check python tests benches examples
+echo "== stub of the extension"; python -m mypy.stubtest turboboard._core
 echo "== pytest"; python -m pytest -q "$@"

@@ -16,7 +16,7 @@ use pyo3::pybacked::PyBackedStr;
 use turboboard_core::histogram::{self, Bins};
 use turboboard_core::proto::Event;
 use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
-use turboboard_core::{image, summary};
+use turboboard_core::{image, scalar_record, summary};
 
 use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
@@ -35,7 +35,10 @@ pub struct EventFileWriter {
 #[pymethods]
 impl EventFileWriter {
     #[new]
-    #[pyo3(signature = (logdir, max_queue = 10, flush_secs = 120.0, filename_suffix = String::new(), max_queue_bytes = 64 << 20))]
+    #[pyo3(
+        signature = (logdir, max_queue = 10, flush_secs = 120.0, filename_suffix = String::new(), max_queue_bytes = 64 << 20),
+        text_signature = "(logdir, max_queue=10, flush_secs=120.0, filename_suffix='', max_queue_bytes=67108864)"
+    )]
     fn new(
         py: Python<'_>,
         logdir: PathBuf,
@@ -71,12 +74,17 @@ impl EventFileWriter {
         display_name: Option<PyBackedStr>,
         summary_description: Option<PyBackedStr>,
     ) -> PyResult<()> {
-        let value = summary::scalar(
-            &tag,
-            scalar_value as f32,
-            display_name.as_deref().unwrap_or(""),
-            summary_description.as_deref().unwrap_or(""),
-        );
+        let display_name = display_name.as_deref().unwrap_or("");
+        let description = summary_description.as_deref().unwrap_or("");
+        if display_name.is_empty() && description.is_empty() {
+            let wall_time = finite_wall_time(walltime)?;
+            let step = global_step.unwrap_or(0);
+            let written = self
+                .inner
+                .write_with(|out| scalar_record::frame_into(out, &tag, scalar_value as f32, step, wall_time));
+            return self.after_write(py, written);
+        }
+        let value = summary::scalar(&tag, scalar_value as f32, display_name, description);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
 
@@ -265,7 +273,13 @@ impl EventFileWriter {
 impl EventFileWriter {
     fn write(&self, py: Python<'_>, event: turboboard_core::Result<Event>) -> PyResult<()> {
         let event = event.py_err()?;
-        if self.inner.write_event(&event).py_err()? == Backpressure::Wait {
+        let written = self.inner.write_event(&event);
+        self.after_write(py, written)
+    }
+
+    /// Waits (without the GIL) if the write left the queue over its bound.
+    fn after_write(&self, py: Python<'_>, written: turboboard_core::Result<Backpressure>) -> PyResult<()> {
+        if written.py_err()? == Backpressure::Wait {
             wait(py, None, || self.inner.wait_for_space(WAIT_SLICE))?;
         }
         Ok(())
@@ -305,6 +319,12 @@ fn missing(arg: &'static str) -> turboboard_core::Error {
 
 fn wall_time(walltime: Option<f64>) -> f64 {
     walltime.unwrap_or_else(writer::now)
+}
+
+fn finite_wall_time(walltime: Option<f64>) -> PyResult<f64> {
+    let wall_time = wall_time(walltime);
+    summary::check_wall_time(wall_time).py_err()?;
+    Ok(wall_time)
 }
 
 /// TensorFlow's default histogram bucket edges, as tensorboardX's `default_bins`.

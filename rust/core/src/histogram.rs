@@ -21,9 +21,18 @@ const LEAF: usize = 128;
 /// Below this many values per thread, starting a thread costs more than it saves.
 const MIN_PER_THREAD: usize = 1 << 16;
 
+/// Threads worth using; each counts into an array of its own, so with many bins each also needs
+/// several values per bin to be worth it (and the arrays stay smaller than the input).
+fn threads_for(len: usize, slots: usize) -> usize {
+    parallel::threads_for(len, MIN_PER_THREAD.max(4 * slots))
+}
+
 /// An element type `add_histogram` accepts. It is widened to f64 exactly as numpy's
 /// `values.astype(float)` does (round to nearest for 64-bit integers, bool as 0 or 1).
 pub trait Element: Copy + Send + Sync {
+    /// Whether the type has a -0.0 (floats do), which numpy's min and max can return.
+    const NEGATIVE_ZERO: bool;
+
     fn to_f64(self) -> f64;
 
     /// Widens a run of elements; f16 overrides it with half's vectorised conversion.
@@ -35,8 +44,10 @@ pub trait Element: Copy + Send + Sync {
 }
 
 macro_rules! element_as_f64 {
-    ($($t:ty),*) => {$(
+    ($negative_zero:literal: $($t:ty),*) => {$(
         impl Element for $t {
+            const NEGATIVE_ZERO: bool = $negative_zero;
+
             #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
@@ -44,9 +55,12 @@ macro_rules! element_as_f64 {
         }
     )*};
 }
-element_as_f64!(f32, f64, i8, i16, i32, i64, u8, u16, u32, u64);
+element_as_f64!(true: f32, f64);
+element_as_f64!(false: i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl Element for bool {
+    const NEGATIVE_ZERO: bool = false;
+
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(u8::from(self))
@@ -54,6 +68,8 @@ impl Element for bool {
 }
 
 impl Element for f16 {
+    const NEGATIVE_ZERO: bool = true;
+
     #[inline]
     fn to_f64(self) -> f64 {
         f16::to_f64(self)
@@ -107,17 +123,18 @@ pub fn histogram<T: Element>(values: &[T], bins: Bins<'_>, max_bins: Option<usiz
     if max_bins == Some(0) {
         return Err(Error::invalid("max_bins", "must be at least 1"));
     }
-    let threads = parallel::threads_for(values.len(), MIN_PER_THREAD);
     let (edges, scan) = match bins {
         Bins::TensorFlow => {
             let tf = &*TENSORFLOW;
             let slotter = Guessed { lower: &tf.lower, slot_edges: &tf.slot_edges };
-            (&tf.edges[..], scan(values, &slotter, tf.slot_edges.len() - 1, threads))
+            let slots = tf.slot_edges.len() - 1;
+            (&tf.edges[..], scan(values, &slotter, slots, threads_for(values.len(), slots)))
         }
         Bins::Edges(edges) => {
             check_edges(edges)?;
             let slot_edges = slot_edges(edges);
             let slots = slot_edges.len() - 1;
+            let threads = threads_for(values.len(), slots);
             let scan = match Even::new(edges, &slot_edges) {
                 Some(even) => scan(values, &even, slots, threads),
                 None => scan(values, &Sorted { slot_edges: &slot_edges }, slots, threads),
@@ -143,7 +160,7 @@ pub fn histogram<T: Element>(values: &[T], bins: Bins<'_>, max_bins: Option<usiz
 /// numpy's `min` and `max` return the last of equal values, which shows only when the result
 /// is zero and both -0.0 and 0.0 occur: then the sign is that of the last zero.
 fn zero_sign_as_numpy<T: Element>(values: &[T], extreme: f64) -> f64 {
-    if extreme != 0.0 {
+    if extreme != 0.0 || !T::NEGATIVE_ZERO {
         return extreme;
     }
     values.iter().rev().map(|&v| v.to_f64()).find(|&x| x == 0.0).unwrap_or(extreme)
@@ -227,15 +244,20 @@ static TENSORFLOW: LazyLock<TensorFlowBins> = LazyLock::new(|| {
     // The top 16 bits are the sign, the exponent and 4 mantissa bits: the floats sharing them
     // span a factor of at most 1 + 1/16, less than the edges' ratio 1.1, so they fall in at
     // most two adjacent slots. The table holds the lower one, the slot of the cell's smallest
-    // float: the lowest bits for a positive cell, the highest for a negative one.
-    let sorted = Sorted { slot_edges: &slot_edges };
-    let lower: Box<[u16]> = (0..1u64 << 16)
-        .map(|cell| {
-            let low_bits = if cell & 0x8000 == 0 { 0 } else { (1 << 48) - 1 };
-            sorted.slot(f64::from_bits(cell << 48 | low_bits)) as u16
-        })
-        .collect();
-    let lower = lower.try_into().expect("one slot per 16-bit prefix");
+    // float (its highest bits if negative, its lowest if positive). Visiting the cells in order
+    // of those floats, one cursor walks the edges once; NaN cells come first and last and stay
+    // in the slots below and above.
+    let mut lower = vec![0; 1 << 16];
+    let mut slot = 0;
+    for cell in (0x8000..1 << 16).rev().chain(0..0x8000) {
+        let low_bits = if cell & 0x8000 == 0 { 0 } else { (1 << 48) - 1 };
+        let smallest = f64::from_bits((cell as u64) << 48 | low_bits);
+        while smallest >= slot_edges[slot + 1] {
+            slot += 1;
+        }
+        lower[cell] = slot as u16;
+    }
+    let lower = lower.into_boxed_slice().try_into().expect("one slot per 16-bit prefix");
     TensorFlowBins { edges, slot_edges, lower }
 });
 
@@ -297,26 +319,30 @@ impl Slotter for Guessed<'_> {
     }
 }
 
-/// Evenly spaced edges (numpy's `linspace` for int bins): guess from the position in the range,
-/// then step to the exact bin as numpy's own int-bins code does.
+/// Evenly spaced edges (numpy's `linspace` for int bins): the position in the range gives the
+/// bin, give or take one near an edge, and one comparison each way settles it, as in numpy's own
+/// int-bins code.
 struct Even<'a> {
     slot_edges: &'a [f64],
     first: f64,
     scale: f64,
-    bins: usize,
+    top: f64,
 }
 
 impl<'a> Even<'a> {
-    /// `None` unless every edge is within half a bin width of its evenly spaced position, which
-    /// keeps each guess within a step or two of its bin.
+    /// `None` unless every edge is within a quarter bin width of its evenly spaced position, so
+    /// that the position is never more than one bin off.
     fn new(edges: &[f64], slot_edges: &'a [f64]) -> Option<Self> {
         let bins = edges.len() - 1;
         let (first, last) = (edges[0], edges[bins]);
         let width = (last - first) / bins as f64;
+        let scale = bins as f64 / (last - first);
         let even = width.is_finite()
             && width > 0.0
-            && edges.iter().enumerate().all(|(i, &e)| (e - (first + width * i as f64)).abs() <= 0.5 * width);
-        even.then(|| Even { slot_edges, first, scale: bins as f64 / (last - first), bins })
+            && scale.is_finite()
+            && u32::try_from(bins).is_ok()
+            && edges.iter().enumerate().all(|(i, &e)| (e - (first + width * i as f64)).abs() <= 0.25 * width);
+        even.then(|| Even { slot_edges, first, scale, top: (bins - 1) as f64 })
     }
 }
 
@@ -326,15 +352,10 @@ impl Slotter for Even<'_> {
         if x.is_nan() {
             return 0;
         }
-        // `as` saturates: below the range gives 0, above gives usize::MAX.
-        let mut slot = (((x - self.first) * self.scale) as usize).min(self.bins - 1) + 1;
-        while x < self.slot_edges[slot] {
-            slot -= 1;
-        }
-        while x >= self.slot_edges[slot + 1] {
-            slot += 1;
-        }
-        slot
+        // Clamped into the bins, so values outside land in the first or last bin and the
+        // comparisons move them out.
+        let guess = ((x - self.first) * self.scale).clamp(0.0, self.top) as u32 as usize + 1;
+        guess + usize::from(x >= self.slot_edges[guess + 1]) - usize::from(x < self.slot_edges[guess])
     }
 }
 
@@ -345,6 +366,8 @@ struct Scan {
     max: f64,
     sum: f64,
     sum_squares: f64,
+    /// One leaf's values as f64, reused: zeroing a fresh buffer per leaf costs more than the sum.
+    widened: [f64; LEAF],
 }
 
 impl Scan {
@@ -355,6 +378,7 @@ impl Scan {
             max: f64::NEG_INFINITY,
             sum: 0.0,
             sum_squares: 0.0,
+            widened: [0.0; LEAF],
         }
     }
 }
@@ -368,24 +392,26 @@ fn scan<T: Element, S: Slotter>(values: &[T], slotter: &S, slots: usize, threads
         return scan;
     }
     // Cut where numpy's recursion cuts, so each part's sum is one of numpy's partial sums, and
-    // add those up the same tree. A few parts per thread even out the uneven cuts.
+    // add those up the same tree. A few parts per thread even out the uneven cuts; each thread
+    // counts into one array.
     let depth = (4 * threads).next_power_of_two().trailing_zeros();
     let mut parts = Vec::with_capacity(1 << depth);
     cut(values, depth, &mut parts);
-    let scans = parallel::map_parts(&parts, threads, |part| {
+    let runs = parallel::map_runs(&parts, threads, |run| {
         let mut scan = Scan::new(slots);
-        scan.sum = pairwise(part, slotter, &mut scan);
-        scan
+        let sums: Vec<f64> = run.iter().map(|part| pairwise(part, slotter, &mut scan)).collect();
+        (sums, scan)
     });
     let mut total = Scan::new(slots);
-    total.sum = 0.0 + join_sums(values.len(), depth, &mut scans.iter().map(|s| s.sum));
-    for part in &scans {
-        for (t, c) in total.counts.iter_mut().zip(&part.counts) {
+    total.sum =
+        0.0 + join_sums(values.len(), depth, &mut runs.iter().flat_map(|(sums, _)| sums.iter().copied()));
+    for (_, run) in &runs {
+        for (t, c) in total.counts.iter_mut().zip(&run.counts) {
             *t += c;
         }
-        total.min = if part.min < total.min { part.min } else { total.min };
-        total.max = if part.max > total.max { part.max } else { total.max };
-        total.sum_squares += part.sum_squares;
+        total.min = if run.min < total.min { run.min } else { total.min };
+        total.max = if run.max > total.max { run.max } else { total.max };
+        total.sum_squares += run.sum_squares;
     }
     total
 }
@@ -396,6 +422,7 @@ fn split_point(n: usize) -> usize {
     half - half % 8
 }
 
+/// Cuts `values` into the subtrees of numpy's recursion `depth` levels down.
 fn cut<'v, T>(values: &'v [T], depth: u32, parts: &mut Vec<&'v [T]>) {
     if depth == 0 || values.len() <= LEAF {
         parts.push(values);
@@ -427,17 +454,23 @@ fn pairwise<T: Element, S: Slotter>(values: &[T], slotter: &S, scan: &mut Scan) 
 }
 
 fn leaf<T: Element, S: Slotter>(values: &[T], slotter: &S, scan: &mut Scan) -> f64 {
-    let mut buf = [0.0; LEAF];
-    let xs = &mut buf[..values.len()];
+    let xs = &mut scan.widened[..values.len()];
     T::widen(values, xs);
-    for &x in xs.iter() {
-        scan.counts[slotter.slot(x)] += 1;
-    }
+    count(xs, slotter, &mut scan.counts);
     let (lo, hi, squares) = extremes_and_squares(xs);
     scan.min = if lo < scan.min { lo } else { scan.min };
     scan.max = if hi > scan.max { hi } else { scan.max };
     scan.sum_squares += squares;
     leaf_sum(xs)
+}
+
+/// A function of its own so that the compiler knows `counts` does not overlap `xs` and keeps
+/// its address in a register instead of reloading it after every increment.
+#[inline]
+fn count<S: Slotter>(xs: &[f64], slotter: &S, counts: &mut [u64]) {
+    for &x in xs {
+        counts[slotter.slot(x)] += 1;
+    }
 }
 
 /// Min, max (NaN never wins a comparison; the caller detects NaN from the sum of squares) and

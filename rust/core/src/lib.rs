@@ -11,6 +11,7 @@ pub mod histogram;
 pub mod image;
 mod parallel;
 pub mod record;
+pub mod scalar_record;
 pub mod summary;
 pub mod writer;
 

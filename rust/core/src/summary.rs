@@ -34,6 +34,15 @@ pub fn purge(step: i64, wall_time: f64) -> Result<[Event; 2]> {
     ])
 }
 
+/// Readers drop a whole file whose events hold a NaN wall time: refuse it (and infinities).
+pub fn check_wall_time(wall_time: f64) -> Result<()> {
+    if wall_time.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid("walltime", format!("expected a finite number of seconds, got {wall_time}")))
+    }
+}
+
 fn make_value(
     tag: &str,
     content: summary::value::Value,

@@ -176,11 +176,16 @@ impl EventWriter {
 
     /// Queues one event. It is framed into the batch at once, so it is never torn.
     pub fn write_event(&self, event: &Event) -> Result<Backpressure> {
+        self.write_with(|batch| record::frame_message_into(batch, event))
+    }
+
+    /// Queues one event that `frame` appends to the batch as one whole framed record.
+    pub fn write_with(&self, frame: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
         let file = self.current()?;
         let shared = &file.shared;
         let mut state = shared.lock();
         Shared::check(&state)?;
-        record::frame_message_into(&mut state.batch, event);
+        frame(&mut state.batch);
         state.batch_events += 1;
         let size = state.batch.len();
         if (state.batch_events >= shared.max_queue || size >= shared.handoff_bytes) && state.writer_idle {

@@ -1,0 +1,89 @@
+"""The Rust extension (rust/bindings): one event file written by a background thread."""
+
+import os
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import final
+
+__all__ = ["EventFileWriter", "default_bucket_limits"]
+
+@final
+class EventFileWriter:
+    def __new__(
+        cls,
+        logdir: str | os.PathLike[str],
+        max_queue: int = 10,
+        flush_secs: float = 120.0,
+        filename_suffix: str = "",
+        max_queue_bytes: int = 67108864,
+    ) -> EventFileWriter: ...
+    @property
+    def logdir(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    def add_scalar(
+        self,
+        tag: str,
+        scalar_value: float,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        display_name: str | None = None,
+        summary_description: str | None = None,
+    ) -> None: ...
+    def add_scalar_tensor(
+        self,
+        tag: str,
+        scalar_value: float,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        double_precision: bool = False,
+    ) -> None: ...
+    def add_histogram(
+        self,
+        tag: str,
+        values: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        walltime: float | None = None,
+        bins: npt.NDArray[np.float64] | None = None,
+        max_bins: int | None = None,
+    ) -> None: ...
+    def add_histogram_raw(
+        self,
+        tag: str,
+        min: float,
+        max: float,
+        num: float,
+        sum: float,
+        sum_squares: float,
+        bucket_limits: list[float],
+        bucket_counts: list[float],
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_image(
+        self,
+        tag: str,
+        img_tensor: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str | None = None,
+    ) -> None: ...
+    def add_text(
+        self,
+        tag: str,
+        text_string: str,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_event(
+        self, event: bytes, global_step: int | None = None, walltime: float | None = None
+    ) -> None: ...
+    def add_summary(
+        self, summary: bytes, global_step: int | None = None, walltime: float | None = None
+    ) -> None: ...
+    def add_purge_marker(self, step: int, walltime: float | None = None) -> None: ...
+    def flush(self) -> None: ...
+    def close(self, timeout: float | None = None) -> None: ...
+
+def default_bucket_limits() -> list[float]: ...

@@ -1,0 +1,29 @@
+"""The README's demo trains, writes a run, and TensorBoard finds every kind of data in it."""
+
+import os
+import subprocess
+import sys
+
+from conftest import accumulate
+
+DEMO = os.path.join(os.path.dirname(__file__), "..", "examples", "demo.py")
+
+
+def test_demo_writes_a_complete_run(tmp_path):
+    logdir = tmp_path / "digits"
+    result = subprocess.run(
+        [sys.executable, DEMO, "--logdir", str(logdir), "--epochs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"tensorboard --logdir {logdir}" in result.stdout
+    tags = accumulate(str(logdir)).Tags()
+    assert {"loss/train", "loss/val"} <= set(tags["scalars"])
+    assert {"weights/conv1.weight", "gradients/fc2.bias"} <= set(tags["histograms"])
+    assert "inputs/train_samples" in tags["images"]
+    assert tags["tensors"] == ["notes/text_summary"]
+    for run in ("train", "val"):
+        sub = accumulate(str(logdir / "accuracy" / run))
+        assert [s.step for s in sub.Scalars("accuracy")] == [0, 1]
