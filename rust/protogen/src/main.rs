@@ -6,11 +6,15 @@
 
 use std::path::Path;
 
-const PROTOS: &[&str] = &["event.proto", "summary.proto", "tensor.proto", "plugin_text.proto"];
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core");
-    let descriptors = protox::compile(PROTOS, [root.join("proto")])?;
+    // Every .proto in the folder, in a fixed order so the output does not depend on the file system.
+    let mut protos: Vec<_> = std::fs::read_dir(root.join("proto"))?
+        .map(|entry| entry.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    protos.retain(|name| Path::new(name).extension().is_some_and(|ext| ext == "proto"));
+    protos.sort();
+    let descriptors = protox::compile(&protos, [root.join("proto")])?;
     prost_build::Config::new().out_dir(root.join("src/proto")).compile_fds(descriptors)?;
     Ok(())
 }
