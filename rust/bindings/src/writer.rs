@@ -26,7 +26,8 @@ const DETACH_ELEMENTS: usize = 1 << 14;
 /// The longest a wait runs without the GIL before Python gets to handle signals.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
 
-/// Writes events to a new event file in `logdir`, on a background thread.
+/// Writes events to a new event file in `logdir`, on a background thread. Methods for each kind
+/// of summary live in `#[pymethods]` blocks beside the code that builds it.
 #[pyclass(frozen, module = "turboboard._core")]
 pub struct EventFileWriter {
     inner: EventWriter,
@@ -271,14 +272,18 @@ impl EventFileWriter {
 }
 
 impl EventFileWriter {
-    fn write(&self, py: Python<'_>, event: turboboard_core::Result<Event>) -> PyResult<()> {
+    pub(crate) fn write(&self, py: Python<'_>, event: turboboard_core::Result<Event>) -> PyResult<()> {
         let event = event.py_err()?;
         let written = self.inner.write_event(&event);
         self.after_write(py, written)
     }
 
     /// Waits (without the GIL) if the write left the queue over its bound.
-    fn after_write(&self, py: Python<'_>, written: turboboard_core::Result<Backpressure>) -> PyResult<()> {
+    pub(crate) fn after_write(
+        &self,
+        py: Python<'_>,
+        written: turboboard_core::Result<Backpressure>,
+    ) -> PyResult<()> {
         if written.py_err()? == Backpressure::Wait {
             wait(py, None, || self.inner.wait_for_space(WAIT_SLICE))?;
         }
@@ -301,12 +306,14 @@ fn wait(
     }
 }
 
-fn maybe_detached<T: Send>(py: Python<'_>, size: usize, work: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn maybe_detached<T: Send>(py: Python<'_>, size: usize, work: impl FnOnce() -> T + Send) -> T {
     if size > DETACH_ELEMENTS { py.detach(work) } else { work() }
 }
 
 /// The array's elements in order, borrowed when they already are contiguous.
-fn contiguous<'a, T: numpy::Element + Copy>(array: &'a numpy::PyReadonlyArrayDyn<'_, T>) -> Cow<'a, [T]> {
+pub(crate) fn contiguous<'a, T: numpy::Element + Copy>(
+    array: &'a numpy::PyReadonlyArrayDyn<'_, T>,
+) -> Cow<'a, [T]> {
     match array.as_slice() {
         Ok(slice) => Cow::Borrowed(slice),
         Err(_) => Cow::Owned(array.as_array().iter().copied().collect()),
@@ -317,7 +324,7 @@ fn missing(arg: &'static str) -> turboboard_core::Error {
     turboboard_core::Error::invalid(arg, "the event holds no data")
 }
 
-fn wall_time(walltime: Option<f64>) -> f64 {
+pub(crate) fn wall_time(walltime: Option<f64>) -> f64 {
     walltime.unwrap_or_else(writer::now)
 }
 
