@@ -1,7 +1,10 @@
 """Each benchmark runs for turboboard, tensorboardX and torch.utils.tensorboard in one session,
-so that `pytest benches/ --benchmark-group-by=group` prints them side by side."""
+so that `pytest benches/ --benchmark-group-by=group` prints them side by side and
+`benches/report.py` turns the JSON into the README's ratio table."""
 
 import importlib
+import itertools
+import time
 
 import pytest
 
@@ -11,7 +14,38 @@ LIBRARIES = {
     "torch": "torch.utils.tensorboard",
 }
 
+_runs = itertools.count()
+
 
 @pytest.fixture(params=list(LIBRARIES))
-def writer_class(request):
-    return importlib.import_module(LIBRARIES[request.param]).SummaryWriter
+def library(request):
+    return request.param
+
+
+@pytest.fixture
+def writer_class(library):
+    return importlib.import_module(LIBRARIES[library]).SummaryWriter
+
+
+@pytest.fixture
+def new_logdir(tmp_path):
+    """A fresh log directory per call: every round writes its own files."""
+    return lambda: str(tmp_path / str(next(_runs)))
+
+
+def measure(benchmark, run, rounds, setup=None):
+    """Benchmarks ``run`` (wall time, as the caller sees it) and records its process CPU time
+    per round too, which includes the background threads' work."""
+    cpu = []
+
+    def timed(*args):
+        start = time.process_time()
+        run(*args)
+        cpu.append(time.process_time() - start)
+
+    if setup is None:
+        benchmark.pedantic(timed, rounds=rounds, warmup_rounds=1)
+    else:
+        benchmark.pedantic(timed, setup=setup, rounds=rounds, warmup_rounds=1)
+    cpu.sort()
+    benchmark.extra_info["cpu_median_s"] = cpu[len(cpu) // 2]

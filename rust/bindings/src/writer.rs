@@ -16,7 +16,7 @@ use pyo3::pybacked::PyBackedStr;
 use turboboard_core::histogram::{self, Bins};
 use turboboard_core::proto::Event;
 use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
-use turboboard_core::{image, scalar_record, summary};
+use turboboard_core::{image, record, scalar_record, summary};
 
 use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
@@ -167,7 +167,8 @@ impl EventFileWriter {
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
 
-    /// An image (or, with a batch dimension, a grid of images) encoded as PNG.
+    /// An image (or, with a batch dimension, a grid of images) encoded as PNG. The arguments are
+    /// checked and the pixels converted here; the PNG is encoded on the writer thread.
     #[pyo3(signature = (tag, img_tensor, global_step = None, walltime = None, dataformats = None))]
     fn add_image(
         &self,
@@ -179,18 +180,22 @@ impl EventFileWriter {
         dataformats: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("CHW");
+        let wall_time = finite_wall_time(walltime)?;
         let size = img_tensor.len();
-        let (image, png) = with_typed_array!(img_tensor, "img_tensor", |array| {
+        let image = with_typed_array!(img_tensor, "img_tensor", |array| {
             let view = array.as_array();
-            maybe_detached(py, size, || {
-                let image = image::from_array(view, dataformats)?;
-                let png = image::encode_png(&image)?;
-                Ok((image, png))
-            })
-            .py_err()
+            maybe_detached(py, size, || image::from_array(view, dataformats)).py_err()
         })?;
-        let value = summary::image(&tag, &image, png);
-        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+        let tag = tag.to_string();
+        let bytes = image.pixels.len();
+        let job = Box::new(move |out: &mut Vec<u8>| {
+            let png = image::encode_png(&image)?;
+            let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)?;
+            record::frame_message_into(out, &event);
+            Ok(())
+        });
+        let written = self.inner.write_job(bytes, job);
+        self.after_write(py, written)
     }
 
     #[pyo3(signature = (tag, text_string, global_step = None, walltime = None))]

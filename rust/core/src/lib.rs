@@ -5,6 +5,7 @@
 //! [`writer::EventWriter`] hands whole records to a thread that owns the event file.
 //! [`histogram`] and [`image`] do the heavy numeric work of the builders.
 
+mod batch;
 pub mod error;
 mod fork;
 pub mod histogram;
@@ -21,4 +22,5 @@ pub mod proto {
     include!("proto/tensorboard.rs");
 }
 
+pub use batch::Job;
 pub use error::{Error, Result};

@@ -19,6 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::batch::{Batch, Job};
 use crate::error::{Error, Result};
 use crate::proto::{self, Event};
 use crate::{fork, record};
@@ -98,9 +99,8 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// Whole framed records waiting for the writer thread.
-    batch: Vec<u8>,
-    batch_events: usize,
+    /// Events waiting for the writer thread.
+    batch: Batch,
     /// Flushes asked for and finished, as counters: a flush waits until `flushed` reaches its
     /// ticket, so each waiter is served by the first flush that started after it asked.
     flush_requested: u64,
@@ -181,14 +181,23 @@ impl EventWriter {
 
     /// Queues one event that `frame` appends to the batch as one whole framed record.
     pub fn write_with(&self, frame: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
+        self.queue(|batch| batch.push_record(frame))
+    }
+
+    /// Queues one event that `job` frames later, on the writer thread, in its place among the
+    /// others. `bytes` is the memory the job holds; a job's error is latched like an I/O error.
+    pub fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
+        self.queue(|batch| batch.push_job(bytes, job))
+    }
+
+    fn queue(&self, push: impl FnOnce(&mut Batch)) -> Result<Backpressure> {
         let file = self.current()?;
         let shared = &file.shared;
         let mut state = shared.lock();
         Shared::check(&state)?;
-        frame(&mut state.batch);
-        state.batch_events += 1;
-        let size = state.batch.len();
-        if (state.batch_events >= shared.max_queue || size >= shared.handoff_bytes) && state.writer_idle {
+        push(&mut state.batch);
+        let size = state.batch.bytes();
+        if (state.batch.events() >= shared.max_queue || size >= shared.handoff_bytes) && state.writer_idle {
             state.writer_idle = false;
             shared.work.notify_one();
         }
@@ -203,11 +212,11 @@ impl EventWriter {
         let (state, _) = shared
             .done
             .wait_timeout_while(state, timeout, |s| {
-                s.batch.len() > shared.max_queue_bytes && s.error.is_none() && !s.finished
+                s.batch.bytes() > shared.max_queue_bytes && s.error.is_none() && !s.finished
             })
             .unwrap_or_else(|e| e.into_inner());
         Shared::check(&state)?;
-        Ok(state.batch.len() <= shared.max_queue_bytes)
+        Ok(state.batch.bytes() <= shared.max_queue_bytes)
     }
 
     /// Asks the writer thread to write everything queued so far to the operating system (and
@@ -374,15 +383,16 @@ struct Thread {
 impl Thread {
     fn run(mut self) {
         let _finish = FinishOnExit(Arc::clone(&self.shared));
-        let mut out = Vec::new();
+        let mut taken = Batch::default();
+        let mut scratch = Vec::new();
         let mut next_flush = Instant::now() + self.flush_every;
         loop {
             let mut state = self.shared.lock();
             loop {
                 let due = state.closing
                     || state.flush_requested > state.flushed
-                    || state.batch_events >= self.shared.max_queue
-                    || state.batch.len() >= self.shared.handoff_bytes;
+                    || state.batch.events() >= self.shared.max_queue
+                    || state.batch.bytes() >= self.shared.handoff_bytes;
                 let now = Instant::now();
                 if due || now >= next_flush {
                     break;
@@ -396,8 +406,7 @@ impl Thread {
                     .0;
                 state.writer_idle = false;
             }
-            std::mem::swap(&mut state.batch, &mut out);
-            state.batch_events = 0;
+            state.batch.take_into(&mut taken);
             let ticket = state.flush_requested;
             let flushing = ticket > state.flushed || Instant::now() >= next_flush || state.closing;
             let sync = std::mem::take(&mut state.sync_requested);
@@ -406,8 +415,12 @@ impl Thread {
             // Callers waiting for space can go on while this batch is written.
             self.shared.done.notify_all();
 
-            let result = self.write(&out, flushing, sync);
-            out.clear();
+            let (bytes, encoded) = taken.materialize(&mut scratch);
+            let result = self.write(bytes, flushing, sync).and(encoded.map_err(|e| match e {
+                Error::Io(e) => e,
+                other => io::Error::other(format!("encoding an event failed: {other}")),
+            }));
+            taken.clear();
             if flushing {
                 next_flush = Instant::now() + self.flush_every;
             }
@@ -638,6 +651,38 @@ mod tests {
         // Latched: every later call says so too.
         assert!(matches!(w.write_event(&scalar_event(2)), Err(Error::Io(_))));
         assert!(matches!(w.close(LONG), Err(Error::Io(_))));
+    }
+
+    #[test]
+    fn jobs_are_written_in_call_order_before_flush_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path(), Options::default());
+        let _ = w.write_event(&scalar_event(1)).unwrap();
+        let job = Box::new(|out: &mut Vec<u8>| {
+            thread::sleep(Duration::from_millis(50)); // a slow encoder must not be overtaken
+            record::frame_message_into(out, &scalar_event(2));
+            Ok(())
+        });
+        let _ = w.write_job(100, job).unwrap();
+        let _ = w.write_event(&scalar_event(3)).unwrap();
+        w.flush(false, LONG).unwrap();
+        let steps: Vec<_> = read_events(&w.path().unwrap())[1..].iter().map(|e| e.step).collect();
+        assert_eq!(steps, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_failed_job_is_latched_and_leaves_whole_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path(), Options::default());
+        let _ = w.write_event(&scalar_event(1)).unwrap();
+        let _ = w
+            .write_job(1, Box::new(|_: &mut Vec<u8>| Err(Error::invalid("img_tensor", "cannot encode"))))
+            .unwrap();
+        let err = w.flush(false, LONG).unwrap_err();
+        assert!(err.to_string().contains("cannot encode"), "{err}");
+        assert!(w.write_event(&scalar_event(2)).is_err());
+        let steps: Vec<_> = read_events(&w.path().unwrap())[1..].iter().map(|e| e.step).collect();
+        assert_eq!(steps, vec![1]);
     }
 
     #[test]

@@ -1,0 +1,128 @@
+"""Head-to-head cases of the performance issue: the caller-visible cost of logging with
+turboboard, tensorboardX and torch.utils.tensorboard, each round including the writer's
+close() (so work left to a background thread is counted).
+
+    pytest benches/ --benchmark-group-by=group --benchmark-json=bench.json
+    python benches/report.py bench.json
+"""
+
+import numpy as np
+import pytest
+import torch
+from conftest import measure
+
+rng = np.random.default_rng(0)
+
+
+def logging_run(writer_class, new_logdir, log):
+    """One round: open a writer, log, close."""
+
+    def run():
+        writer = writer_class(new_logdir())
+        log(writer)
+        writer.close()
+
+    return run
+
+
+@pytest.mark.benchmark(group="floor: empty method, 3 arguments, x200000")
+def test_floor(benchmark, library):
+    if library != "turboboard":
+        pytest.skip("one floor is enough")
+
+    class Empty:
+        def add_scalar(self, tag, value, step):
+            pass
+
+    add = Empty().add_scalar
+    tags = [f"train/metric_{i}" for i in range(10)]
+
+    def run():
+        for i in range(200_000):
+            add(tags[i % 10], i * 0.001, i // 10)
+
+    measure(benchmark, run, rounds=5)
+
+
+@pytest.mark.benchmark(group="add_scalar float x200000")
+def test_add_scalar(benchmark, writer_class, new_logdir):
+    tags = [f"train/metric_{i}" for i in range(10)]
+
+    def log(w):
+        add = w.add_scalar
+        for i in range(200_000):
+            add(tags[i % 10], i * 0.001, i // 10)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+
+
+@pytest.mark.benchmark(group="add_scalar 0-dim torch tensor x50000")
+def test_add_scalar_torch_tensor(benchmark, writer_class, new_logdir):
+    values = [torch.tensor(i * 0.001) for i in range(1000)]
+
+    def log(w):
+        for i in range(50_000):
+            w.add_scalar("loss", values[i % 1000], i)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+
+
+@pytest.mark.benchmark(group="add_text x20000")
+def test_add_text(benchmark, writer_class, new_logdir):
+    def log(w):
+        for i in range(20_000):
+            w.add_text("notes", f"step **{i}**: loss went down, see [the run](#{i}) for more", i)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+
+
+@pytest.mark.parametrize("size", [10**6, 10**7], ids=["1e6", "1e7"])
+def test_add_histogram(benchmark, writer_class, new_logdir, size):
+    benchmark.group = f"add_histogram float32 {size:.0e} x5"
+    values = rng.standard_normal(size).astype(np.float32)
+
+    def log(w):
+        for step in range(5):
+            w.add_histogram("weights", values, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
+
+
+@pytest.mark.benchmark(group="add_image 3x512x512 uint8 x10")
+def test_add_image(benchmark, writer_class, new_logdir):
+    image = rng.integers(0, 256, (3, 512, 512), dtype=np.uint8)
+
+    def log(w):
+        for step in range(10):
+            w.add_image("sample", image, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
+
+
+@pytest.mark.benchmark(group="add_images 64x3x64x64 float x10")
+def test_add_images(benchmark, writer_class, new_logdir):
+    images = rng.random((64, 3, 64, 64), dtype=np.float32)
+
+    def log(w):
+        for step in range(10):
+            w.add_images("batch", images, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
+
+
+@pytest.mark.benchmark(group="mixed training step x2000")
+def test_mixed_training_step(benchmark, writer_class, new_logdir):
+    """20 scalars a step; every 100th step also a 10^6-value histogram and a 512x512 image."""
+    tags = [f"train/metric_{i}" for i in range(20)]
+    weights = rng.standard_normal(10**6).astype(np.float32)
+    image = rng.integers(0, 256, (3, 512, 512), dtype=np.uint8)
+
+    def log(w):
+        for step in range(2000):
+            for i, tag in enumerate(tags):
+                w.add_scalar(tag, step * 0.001 + i, step)
+            if step % 100 == 0:
+                w.add_histogram("weights", weights, step)
+                w.add_image("sample", image, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
