@@ -20,15 +20,7 @@ def main(path: str) -> None:
     )
     cases: dict[str, dict[str, dict]] = defaultdict(dict)
     for bench in run["benchmarks"]:
-        library = (
-            bench["param"]
-            if bench["param"] in ("turboboard", "tensorboardX", "torch")
-            else (
-                bench["params"].get("library")
-                or bench["name"].split("[")[1].split("-")[0].rstrip("]")
-            )
-        )
-        cases[bench["group"]][library] = bench
+        cases[bench["group"]][bench["params"]["library"]] = bench
     print("| case | turboboard | tensorboardX | torch | turboboard CPU |")
     print("| --- | --- | --- | --- | --- |")
     for group, by_library in cases.items():
@@ -39,13 +31,13 @@ def main(path: str) -> None:
         cells = [_time(base)]
         for other in ("tensorboardX", "torch"):
             theirs = by_library.get(other)
-            cells.append(
-                f"{_time(theirs['stats']['median'])} ({theirs['stats']['median'] / base:.1f}x)"
-                if theirs
-                else "–"
-            )
+            if theirs is None:
+                cells.append("-")
+                continue
+            median = theirs["stats"]["median"]
+            cells.append(f"{_time(median)} ({median / base:.1f}x)")
         extra = ours.get("extra_info", {})
-        cells.append(", ".join(f"{k} {v:.3g}" for k, v in extra.items()) or "–")
+        cells.append(", ".join(f"{k} {v:.3g}" for k, v in extra.items()) or "-")
         print(f"| {group} | " + " | ".join(cells) + " |")
 
 
