@@ -2,9 +2,10 @@
 //!
 //! Callers frame each event whole into a shared batch under a mutex (no allocation per event).
 //! The thread swaps the batch out and writes it to the file in one call when `max_queue` events
-//! or [`HANDOFF_BYTES`] are waiting, when `flush_secs` have passed, or when a caller flushes or
-//! closes. The batch is bounded in bytes: a caller that finds it full is told to wait
-//! ([`Backpressure::Wait`]), so the bindings can release the GIL while it does.
+//! or [`HANDOFF_BYTES`] are waiting (at most one write a millisecond), when `flush_secs` have
+//! passed, or when a caller flushes or closes. The batch is bounded in bytes: a caller that
+//! finds it full is told to wait ([`Backpressure::Wait`]), so the bindings can release the GIL
+//! while it does.
 //!
 //! Failures never hang or tear a file: a failed write is cut back to the last whole record and
 //! the error is latched and returned by every later call. A file removed from under the writer
@@ -26,6 +27,9 @@ use crate::{fork, record};
 
 /// A batch this large is handed to the writer thread even before `max_queue` events are in it.
 pub const HANDOFF_BYTES: usize = 1 << 16;
+
+/// How long the writer thread waits after a write before it takes the next full batch.
+const NAP: Duration = Duration::from_millis(1);
 
 /// What the `source_metadata` of each file's first record names as its writer.
 const WRITER_NAME: &str = "turboboard";
@@ -386,24 +390,25 @@ impl Thread {
         let mut taken = Batch::default();
         let mut scratch = Vec::new();
         let mut next_flush = Instant::now() + self.flush_every;
+        // After each write the thread naps before it takes the next batch: under a steady
+        // stream, callers then never pay for waking it, and each write carries many events.
+        let mut nap_until = Instant::now();
         loop {
             let mut state = self.shared.lock();
             loop {
-                let due = state.closing
-                    || state.flush_requested > state.flushed
-                    || state.batch.events() >= self.shared.max_queue
+                let urgent = state.closing || state.flush_requested > state.flushed;
+                let full = state.batch.events() >= self.shared.max_queue
                     || state.batch.bytes() >= self.shared.handoff_bytes;
                 let now = Instant::now();
-                if due || now >= next_flush {
+                let napping = now < nap_until;
+                if urgent || now >= next_flush || (full && !napping) {
                     break;
                 }
-                state.writer_idle = true;
-                state = self
-                    .shared
-                    .work
-                    .wait_timeout(state, next_flush - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                let until = if napping { nap_until.min(next_flush) } else { next_flush };
+                // Only a thread that is not napping needs a caller to wake it for a full batch.
+                state.writer_idle = !napping;
+                state =
+                    self.shared.work.wait_timeout(state, until - now).unwrap_or_else(|e| e.into_inner()).0;
                 state.writer_idle = false;
             }
             state.batch.take_into(&mut taken);
@@ -424,6 +429,7 @@ impl Thread {
             if flushing {
                 next_flush = Instant::now() + self.flush_every;
             }
+            nap_until = Instant::now() + NAP;
 
             let mut state = self.shared.lock();
             match result {
