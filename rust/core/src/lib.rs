@@ -3,13 +3,14 @@
 //! Data moves one way: a summary builder ([`summary`]) turns values into a protobuf
 //! [`proto::Event`], [`record`] frames it as a TFRecord with masked CRC32C, and the
 //! [`writer::EventWriter`] hands whole records to a thread that owns the event file.
-//! [`histogram`] and [`image`] do the heavy numeric work of the builders.
+//! [`histogram`], [`image`] and [`pr_curve`] do the heavy numeric work of the builders.
 
 pub mod error;
 mod fork;
 pub mod histogram;
 pub mod image;
 mod parallel;
+pub mod pr_curve;
 pub mod record;
 pub mod scalar_record;
 pub mod summary;
@@ -19,6 +20,16 @@ pub mod writer;
 #[allow(clippy::all, missing_docs)]
 pub mod proto {
     include!("proto/tensorboard.rs");
+
+    /// The hparams plugin's messages (package `tensorboard.hparams`).
+    pub mod hparams {
+        include!("proto/tensorboard.hparams.rs");
+    }
+
+    /// The mesh plugin's messages (package `tensorboard.mesh`).
+    pub mod mesh {
+        include!("proto/tensorboard.mesh.rs");
+    }
 }
 
 pub use error::{Error, Result};
