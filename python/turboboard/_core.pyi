@@ -117,7 +117,7 @@ class EventFileWriter:
         vertices: npt.NDArray[np.generic],
         colors: npt.NDArray[np.generic] | None = None,
         faces: npt.NDArray[np.generic] | None = None,
-        json_config: str = "null",
+        json_config: str | None = None,
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None: ...

@@ -142,8 +142,9 @@ impl EventFileWriter {
     }
 
     /// A mesh (or point cloud): vertices, and optionally faces and colors, each `[B, N, 3]`, in
-    /// one event; `json_config` is the scene configuration as JSON.
-    #[pyo3(signature = (tag, vertices, colors = None, faces = None, json_config = String::from("null"), global_step = None, walltime = None))]
+    /// one event; `json_config` is the scene configuration as JSON (tensorboardX's "null" when
+    /// None).
+    #[pyo3(signature = (tag, vertices, colors = None, faces = None, json_config = None, global_step = None, walltime = None))]
     fn add_mesh(
         &self,
         py: Python<'_>,
@@ -151,10 +152,11 @@ impl EventFileWriter {
         vertices: &Bound<'_, PyUntypedArray>,
         colors: Option<&Bound<'_, PyUntypedArray>>,
         faces: Option<&Bound<'_, PyUntypedArray>>,
-        json_config: String,
+        json_config: Option<PyBackedStr>,
         global_step: Option<i64>,
         walltime: Option<f64>,
     ) -> PyResult<()> {
+        let json_config = json_config.as_deref().unwrap_or("null");
         // tensorboardX's order: vertices, faces, colors.
         let parts = [
             (ContentType::Vertex, "vertices", Some(vertices)),
@@ -165,7 +167,7 @@ impl EventFileWriter {
         for (content_type, arg, part) in parts {
             let Some(part) = part else { continue };
             let value = with_typed_array!(part, arg, |array| {
-                summary::mesh(&tag, content_type, &contiguous(&array), array.shape(), &json_config).py_err()
+                summary::mesh(&tag, content_type, &contiguous(&array), array.shape(), json_config).py_err()
             })?;
             values.push(value);
         }

@@ -126,4 +126,10 @@ mod tests {
         let t = tensor_of(complex_tensor("x", Complex::C128(&[1.0, 2.0]), &[1]).unwrap());
         assert_eq!((t.dtype, t.dcomplex_val), (DataType::DtComplex128 as i32, vec![1.0, 2.0]));
     }
+
+    #[test]
+    fn two_gibibytes_are_refused_as_torch_refuses_them() {
+        assert!(check_size(MAX_BYTES - 1).is_ok());
+        assert!(matches!(check_size(MAX_BYTES), Err(Error::InvalidArgument { arg: "tensor", .. })));
+    }
 }
