@@ -72,11 +72,11 @@ class PluginsMixin:
         thresholds = _thresholds(num_thresholds)
         # tensorboardX's labels.astype(float); predictions keep their dtype, which decides the
         # precision their buckets are computed in.
-        label_array = _convert.to_numpy(labels, "labels").astype(np.float64)
+        label_array = _convert.to_numpy(labels, "labels").astype(np.float64, copy=False)
         prediction_array = _convert.to_numpy(predictions, "predictions")
         weight_array = None
         if weights is not None:
-            weight_array = _convert.to_numpy(weights, "weights").astype(np.float64)
+            weight_array = _convert.to_numpy(weights, "weights").astype(np.float64, copy=False)
             try:
                 weight_array = np.broadcast_to(weight_array, label_array.shape)
             except ValueError:
@@ -129,7 +129,7 @@ class PluginsMixin:
         }
         arrays = []
         for name, row in rows.items():
-            array = _convert.to_numpy(row, name).astype(np.float64)
+            array = _convert.to_numpy(row, name).astype(np.float64, copy=False)
             if array.ndim != 1:
                 raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
             arrays.append(array)
