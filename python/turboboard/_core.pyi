@@ -82,6 +82,59 @@ class EventFileWriter:
     def add_summary(
         self, summary: bytes, global_step: int | None = None, walltime: float | None = None
     ) -> None: ...
+    def add_pr_curve(
+        self,
+        tag: str,
+        labels: npt.NDArray[np.float64],
+        predictions: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        weights: npt.NDArray[np.float64] | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_pr_curve_raw(
+        self,
+        tag: str,
+        true_positive_counts: npt.NDArray[np.float64],
+        false_positive_counts: npt.NDArray[np.float64],
+        true_negative_counts: npt.NDArray[np.float64],
+        false_negative_counts: npt.NDArray[np.float64],
+        precision: npt.NDArray[np.float64],
+        recall: npt.NDArray[np.float64],
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_custom_scalars(
+        self,
+        layout: list[tuple[str, list[tuple[str, bool, list[str]]]]],
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_mesh(
+        self,
+        tag: str,
+        vertices: npt.NDArray[np.generic],
+        colors: npt.NDArray[np.generic] | None = None,
+        faces: npt.NDArray[np.generic] | None = None,
+        json_config: str | None = None,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_tensor(
+        self,
+        tag: str,
+        tensor: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        walltime: float | None = None,
+        kind: str | None = None,
+    ) -> None: ...
+    def add_hparams(
+        self,
+        hparams: list[tuple[str, bool | str | float | None, list[bool | str | float] | None]],
+        metrics: list[str],
+        walltime: float | None = None,
+    ) -> None: ...
     def add_purge_marker(self, step: int, walltime: float | None = None) -> None: ...
     def flush(self) -> None: ...
     def close(self, timeout: float | None = None) -> None: ...

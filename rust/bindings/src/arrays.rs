@@ -3,7 +3,7 @@
 /// Runs `$body` with `$array` bound to a `PyReadonlyArrayDyn<T>` of the array's own dtype, for
 /// every dtype the core accepts; any other dtype is a `TypeError` naming `$arg`.
 macro_rules! with_typed_array {
-    ($untyped:expr, $arg:literal, |$array:ident| $body:expr) => {{
+    ($untyped:expr, $arg:expr, |$array:ident| $body:expr) => {{
         use numpy::{PyArrayDyn, PyUntypedArrayMethods};
         let untyped: &pyo3::Bound<'_, numpy::PyUntypedArray> = $untyped;
         with_typed_array!(@try untyped, $array, $body,

@@ -6,6 +6,7 @@
 
 mod arrays;
 mod errors;
+mod plugins;
 mod writer;
 
 use pyo3::prelude::*;

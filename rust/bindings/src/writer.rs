@@ -315,13 +315,14 @@ pub(crate) fn maybe_detached<T: Send>(py: Python<'_>, size: usize, work: impl Fn
     if size > DETACH_ELEMENTS { py.detach(work) } else { work() }
 }
 
-/// The array's elements in order, borrowed when they already are contiguous.
+/// The array's elements in row-major order, borrowed when they already are C-contiguous
+/// (`as_slice` also accepts Fortran order, whose memory order is not the elements' order).
 pub(crate) fn contiguous<'a, T: numpy::Element + Copy>(
     array: &'a numpy::PyReadonlyArrayDyn<'_, T>,
 ) -> Cow<'a, [T]> {
     match array.as_slice() {
-        Ok(slice) => Cow::Borrowed(slice),
-        Err(_) => Cow::Owned(array.as_array().iter().copied().collect()),
+        Ok(slice) if array.is_c_contiguous() => Cow::Borrowed(slice),
+        _ => Cow::Owned(array.as_array().iter().copied().collect()),
     }
 }
 

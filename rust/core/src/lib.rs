@@ -3,7 +3,7 @@
 //! Data moves one way: a summary builder ([`summary`]) turns values into a protobuf
 //! [`proto::Event`], [`record`] frames it as a TFRecord with masked CRC32C, and the
 //! [`writer::EventWriter`] hands whole records to a thread that owns the event file.
-//! [`histogram`] and [`image`] do the heavy numeric work of the builders.
+//! [`histogram`], [`image`] and [`pr_curve`] do the heavy numeric work of the builders.
 
 mod batch;
 pub mod error;
@@ -11,6 +11,7 @@ mod fork;
 pub mod histogram;
 pub mod image;
 mod parallel;
+pub mod pr_curve;
 pub mod record;
 pub mod scalar_record;
 pub mod summary;
@@ -20,6 +21,16 @@ pub mod writer;
 #[allow(clippy::all, missing_docs)]
 pub mod proto {
     include!("proto/tensorboard.rs");
+
+    /// The hparams plugin's messages (package `tensorboard.hparams`).
+    pub mod hparams {
+        include!("proto/tensorboard.hparams.rs");
+    }
+
+    /// The mesh plugin's messages (package `tensorboard.mesh`).
+    pub mod mesh {
+        include!("proto/tensorboard.mesh.rs");
+    }
 }
 
 pub use batch::Job;

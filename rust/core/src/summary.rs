@@ -1,5 +1,19 @@
 //! Summary builders: one function per kind of value, each returning the protobuf that
 //! tensorboardX writes for it. They do no I/O; the writer frames and writes the events.
+//! The plugins' tensors (PR curves, meshes, hparams, custom scalars, torch's `add_tensor`) are
+//! built in the submodules of `summary/`.
+
+mod custom_scalars;
+mod hparams;
+mod mesh;
+mod pr_curve;
+mod tensor;
+
+pub use custom_scalars::{CUSTOM_SCALARS_TAG, custom_scalars, margin_chart, multiline_chart};
+pub use hparams::{HParam, HParamValue, hparams};
+pub use mesh::{ContentType, mesh};
+pub use pr_curve::pr_curve;
+pub use tensor::{Complex, TensorElement, complex_tensor, tensor};
 
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
@@ -55,6 +69,17 @@ fn plugin(name: &str, content: Vec<u8>) -> Option<SummaryMetadata> {
     Some(SummaryMetadata {
         plugin_data: Some(proto::summary_metadata::PluginData { plugin_name: name.into(), content }),
         ..Default::default()
+    })
+}
+
+/// A tensor shape, always present (rank 0 included) as the anchors write it.
+fn shape(dims: &[usize]) -> Option<proto::TensorShapeProto> {
+    Some(proto::TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|&size| proto::tensor_shape_proto::Dim { size: size as i64, name: String::new() })
+            .collect(),
+        unknown_rank: false,
     })
 }
 

@@ -445,6 +445,71 @@ pub struct TaggedRunMetadata {
     #[prost(bytes = "vec", tag = "2")]
     pub run_metadata: ::prost::alloc::vec::Vec<u8>,
 }
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Chart {
+    #[prost(string, tag = "1")]
+    pub title: ::prost::alloc::string::String,
+    #[prost(oneof = "chart::Content", tags = "2, 3")]
+    pub content: ::core::option::Option<chart::Content>,
+}
+/// Nested message and enum types in `Chart`.
+pub mod chart {
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Content {
+        #[prost(message, tag = "2")]
+        Multiline(super::MultilineChartContent),
+        #[prost(message, tag = "3")]
+        Margin(super::MarginChartContent),
+    }
+}
+/// Several scalar tags (or regular expressions) drawn in one chart.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MultilineChartContent {
+    #[prost(string, repeated, tag = "1")]
+    pub tag: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+/// A value drawn with a band between a lower and an upper bound.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct MarginChartContent {
+    #[prost(message, repeated, tag = "1")]
+    pub series: ::prost::alloc::vec::Vec<margin_chart_content::Series>,
+}
+/// Nested message and enum types in `MarginChartContent`.
+pub mod margin_chart_content {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Series {
+        #[prost(string, tag = "1")]
+        pub value: ::prost::alloc::string::String,
+        #[prost(string, tag = "2")]
+        pub lower: ::prost::alloc::string::String,
+        #[prost(string, tag = "3")]
+        pub upper: ::prost::alloc::string::String,
+    }
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Category {
+    #[prost(string, tag = "1")]
+    pub title: ::prost::alloc::string::String,
+    #[prost(message, repeated, tag = "2")]
+    pub chart: ::prost::alloc::vec::Vec<Chart>,
+    #[prost(bool, tag = "3")]
+    pub closed: bool,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Layout {
+    #[prost(int32, tag = "1")]
+    pub version: i32,
+    #[prost(message, repeated, tag = "2")]
+    pub category: ::prost::alloc::vec::Vec<Category>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PrCurvePluginData {
+    #[prost(int32, tag = "1")]
+    pub version: i32,
+    /// The curve's points: the tensor is \[6, num_thresholds\] (TP, FP, TN, FN, precision, recall).
+    #[prost(uint32, tag = "2")]
+    pub num_thresholds: u32,
+}
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct TextPluginData {
     #[prost(int32, tag = "1")]
