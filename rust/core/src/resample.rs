@@ -75,6 +75,24 @@ impl Taps {
     }
 }
 
+/// The most pixels a rescaled picture may have (1 GiB of RGBA).
+const MAX_PIXELS: f64 = (1u64 << 28) as f64;
+
+/// The size of a `width` x `height` picture scaled by `rescale`, truncated as tensorboardX's
+/// `int(width * rescale)` is.
+pub fn scaled_size(width: u32, height: u32, rescale: f64) -> Result<(u32, u32)> {
+    let (w, h) = ((f64::from(width) * rescale).trunc(), (f64::from(height) * rescale).trunc());
+    if !(rescale.is_finite() && rescale > 0.0) || w < 1.0 || h < 1.0 || w * h > MAX_PIXELS {
+        return Err(Error::invalid(
+            "rescale",
+            format!(
+                "expected a positive factor giving between 1 and 2^28 pixels: {rescale} makes a {height}x{width} image {h}x{w}"
+            ),
+        ));
+    }
+    Ok((w as u32, h as u32))
+}
+
 /// Resizes `image` to `width` x `height` with Lanczos-3 as Pillow does. An unchanged size is a
 /// copy, as in Pillow.
 pub fn resize_lanczos(image: &Image, width: u32, height: u32) -> Result<Image> {
@@ -182,6 +200,19 @@ mod tests {
         assert_eq!(resize_lanczos(&x, 4, 3).unwrap(), x);
         for (w, h) in [(0, 3), (4, 0)] {
             assert!(matches!(resize_lanczos(&x, w, h), Err(Error::InvalidArgument { arg: "rescale", .. })));
+        }
+    }
+
+    #[test]
+    fn scaled_sizes_truncate() {
+        assert_eq!(scaled_size(10, 7, 1.5).unwrap(), (15, 10));
+        assert_eq!(scaled_size(10, 7, 0.19).unwrap(), (1, 1));
+        assert_eq!(scaled_size(10, 7, 1.0).unwrap(), (10, 7));
+        for bad in [0.0, -1.0, 0.05, f64::NAN, f64::INFINITY, 1e6] {
+            assert!(
+                matches!(scaled_size(10, 7, bad), Err(Error::InvalidArgument { arg: "rescale", .. })),
+                "{bad}"
+            );
         }
     }
 
