@@ -193,6 +193,8 @@ class MediaMixin:
             raise ValueError(
                 f"box_tensor: expected N x 4 boxes (xmin, ymin, xmax, ymax), got {boxes.shape}"
             )
+        if not np.isfinite(boxes).all():
+            raise ValueError("box_tensor: expected finite coordinates, got NaN or infinity")
         if labels is not None:
             if isinstance(labels, str):
                 labels = [labels]

@@ -1,8 +1,8 @@
 //! Resizing for `add_image_with_boxes(..., rescale=...)`: the separable Lanczos-3 convolution
 //! Pillow's `Image.resize(size, LANCZOS)` computes (tensorboardX's resize), with the same
 //! support, coefficient normalisation, 22-bit fixed-point arithmetic and pass order (horizontal,
-//! then vertical), and alpha premultiplied during the resize. Written from the algorithm's
-//! description, so it matches Pillow closely but is not guaranteed bit-exact.
+//! then vertical), and alpha premultiplied during the resize: the pytest suite finds the pixels
+//! identical to Pillow 13's.
 
 use std::f64::consts::PI;
 
