@@ -14,8 +14,9 @@ rng = np.random.default_rng(11)
 
 
 def pcm16(x: np.ndarray) -> np.ndarray:
-    """libsndfile's quantisation of samples in [-1, 1]."""
-    return np.clip(np.floor(np.clip(x, -1, 1) * 32768), -32768, 32767).astype("<i2")
+    """libsndfile's quantisation: to 32-bit PCM (round half to even, clipped), top 16 bits."""
+    wide = np.clip(np.rint(np.clip(x, -1, 1) * 2.0**31), -(2**31), 2**31 - 1).astype(np.int64)
+    return (wide >> 16).astype("<i2")
 
 
 @pytest.mark.parametrize(
@@ -25,8 +26,12 @@ def pcm16(x: np.ndarray) -> np.ndarray:
         (rng.uniform(-1, 1, 1000).astype(np.float32), 8000),
         (rng.uniform(-1, 1, (1000, 1)), 16000),
         (rng.uniform(-1, 1, (777, 2)).astype(np.float32), 22050),
+        (rng.uniform(-1, 1, (100_000, 2)), 44100),
         (rng.uniform(-3, 3, (500, 2)), 44100),  # clipped to [-1, 1]
         (np.array([0.5, 1.0, -1.0, 0.1, -0.1, 0.99999, -1 / 65536, 2.0, -2.0, np.inf]), 1),
+        # Within 2^-16 of a step: libsndfile rounds up to it, where floor(x * 32768) would not.
+        (np.array([-3.3e-11, 13621.9999956 / 32768, -14251.0000065 / 32768, 1 - 2**-40]), 8000),
+        (0.5 * np.sin(np.linspace(0, 2 * np.pi * 440, 8000, endpoint=False)), 8000),
         (rng.uniform(-1, 1, (2, 600)).T, 48000),  # a transposed (strided) view
         (rng.uniform(-1, 1, 2000)[::3], 11025),
         (torch.rand(300) * 2 - 1, 44100),

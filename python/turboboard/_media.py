@@ -88,8 +88,8 @@ class MediaMixin:
         Args:
             tag: Data identifier.
             snd_tensor: Samples in [-1, 1] (clipped), shaped ``(L,)`` or ``(L, C)`` with C = 1
-                (mono) or 2 (stereo). Quantised as tensorboardX (libsndfile) does:
-                ``floor(x * 32768)``; unlike torch's ``x * 32767``; NaN is silence.
+                (mono) or 2 (stereo). Quantised as tensorboardX (libsndfile) does, about
+                ``floor(x * 32768)`` (torch truncates ``x * 32767``); NaN is silence.
             global_step: Global step value to record.
             sample_rate: Samples per second, a positive integer.
             walltime: Event time in seconds since the epoch (default: now).

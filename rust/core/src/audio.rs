@@ -11,17 +11,19 @@ pub const WAV_HEADER_LEN: usize = 44;
 
 /// An array element read as an amplitude in [-1, 1] and quantised to a 16-bit sample.
 ///
-/// Values outside [-1, 1] are clipped first, as tensorboardX does; then libsndfile's rule applies,
-/// `floor(x * 32768)` clamped to [-32768, 32767] (0.5 -> 16384, 1.0 -> 32767, -0.1 -> -3277).
-/// NaN becomes silence (0; libsndfile writes -32768). Integers and booleans are amplitudes too:
-/// 0 is silence, 1 full scale.
+/// Values outside [-1, 1] are clipped, as tensorboardX does, and quantised as libsndfile does:
+/// to 32-bit PCM first (`x * 2^31`, rounded half to even, clipped), keeping the top 16 bits. That
+/// is `floor(x * 32768)` (0.5 -> 16384, 1.0 -> 32767, -0.1 -> -3277) except within 2^-16 of a
+/// step, which rounds up to it (-1e-11 -> 0). NaN becomes silence (0; libsndfile writes
+/// -32768). Integers and booleans are amplitudes too: 0 is silence, 1 full scale.
 pub trait Amplitude: Copy {
     fn to_pcm16(self) -> i16;
 }
 
 fn quantise(x: f64) -> i16 {
-    // `as` saturates to the i16 range (the clamp) and maps NaN to 0.
-    (x * 32768.0).floor() as i16
+    // `as` saturates to the i32 range (the clip) and maps NaN to 0.
+    let wide = (x * 2_147_483_648.0).round_ties_even() as i32;
+    (wide >> 16) as i16
 }
 
 impl Amplitude for f64 {
@@ -34,7 +36,7 @@ impl Amplitude for f64 {
 impl Amplitude for f32 {
     #[inline]
     fn to_pcm16(self) -> i16 {
-        // x * 32768 is exact in either precision, so f32 data quantises as libsndfile's float path.
+        // x * 2^31 is exact in either precision, so f32 data quantises as libsndfile's float path.
         quantise(f64::from(self))
     }
 }
@@ -159,10 +161,13 @@ mod tests {
 
     #[test]
     fn libsndfile_quantisation() {
-        // Observed with soundfile: floor(x * 32768), clamped.
+        // Observed with soundfile (libsndfile 1.2.2).
         let x = array![0.5, 1.0, -1.0, 0.1, -0.1, 0.99999, 1.0 / 65536.0, -1.0 / 65536.0, 2.0, -7.0];
         let wav = encode_wav(x.view().into_dyn(), 8000).unwrap();
         assert_eq!(samples(&wav), [16384, 32767, -32768, 3276, -3277, 32767, 0, -1, 32767, -32768]);
+        // Within 2^-16 of a step rounds up to it: not quite floor(x * 32768).
+        let near = array![-3.2768e-11, 13621.99999563273 / 32768.0, -14251.00000651642 / 32768.0];
+        assert_eq!(samples(&encode_wav(near.view().into_dyn(), 8000).unwrap()), [0, 13622, -14251]);
         let x32 = x.mapv(|v| v as f32);
         assert_eq!(samples(&encode_wav(x32.view().into_dyn(), 8000).unwrap()), samples(&wav));
         let special = array![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0];
