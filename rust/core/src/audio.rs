@@ -134,18 +134,14 @@ pub fn encode_wav<T: Amplitude>(samples: ArrayViewD<'_, T>, sample_rate: u32) ->
     bytes.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
     bytes.extend_from_slice(b"data");
     bytes.extend_from_slice(&data_len.to_le_bytes());
-    // Row-major iteration of (L, C) is the interleaved order, whatever the strides.
+    bytes.resize(WAV_HEADER_LEN + data_len as usize, 0);
+    let out = bytes[WAV_HEADER_LEN..].chunks_exact_mut(2);
+    // Row-major order of (L, C) is the interleaved order, whatever the strides.
     match samples.as_slice() {
         Some(contiguous) => {
-            for &x in contiguous {
-                bytes.extend_from_slice(&x.to_pcm16().to_le_bytes());
-            }
+            out.zip(contiguous).for_each(|(o, &x)| o.copy_from_slice(&x.to_pcm16().to_le_bytes()))
         }
-        None => {
-            for &x in samples.iter() {
-                bytes.extend_from_slice(&x.to_pcm16().to_le_bytes());
-            }
-        }
+        None => out.zip(samples.iter()).for_each(|(o, &x)| o.copy_from_slice(&x.to_pcm16().to_le_bytes())),
     }
     Ok(Wav { sample_rate, channels, frames: frames as u64, bytes })
 }
