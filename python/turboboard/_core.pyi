@@ -76,6 +76,34 @@ class EventFileWriter:
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None: ...
+    def add_audio(
+        self,
+        tag: str,
+        snd_tensor: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        sample_rate: int = 44100,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_video(
+        self,
+        tag: str,
+        vid_tensor: npt.NDArray[np.generic],
+        global_step: int | None = None,
+        fps: float = 4.0,
+        walltime: float | None = None,
+        dataformats: str | None = None,
+    ) -> None: ...
+    def add_image_with_boxes(
+        self,
+        tag: str,
+        img_tensor: npt.NDArray[np.generic],
+        box_tensor: npt.NDArray[np.float64],
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str | None = None,
+        labels: list[str] | None = None,
+        rescale: float = 1.0,
+    ) -> None: ...
     def add_event(
         self, event: bytes, global_step: int | None = None, walltime: float | None = None
     ) -> None: ...

@@ -16,6 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _convert, _core, _paths
+from ._media import MediaMixin
 from ._plugins import PluginsMixin
 
 Step = Optional[int]
@@ -122,7 +123,7 @@ class FileWriter:
             core.close()
 
 
-class SummaryWriter(PluginsMixin):
+class SummaryWriter(MediaMixin, PluginsMixin):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),

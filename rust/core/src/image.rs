@@ -162,13 +162,13 @@ pub fn from_array<T: Pixel>(array: ArrayViewD<'_, T>, dataformats: &str) -> Resu
 pub const GRID_COLUMNS: usize = 8;
 
 /// Where each axis of `order` sits in `dataformats`: the permutation taking the input to `order`.
-fn axis_order(dataformats: &str, order: &str, shape: &[usize]) -> Result<Vec<usize>> {
+pub(crate) fn axis_order(dataformats: &str, order: &str, shape: &[usize]) -> Result<Vec<usize>> {
     let upper = dataformats.to_ascii_uppercase();
     let bad = || {
         Error::invalid(
             "dataformats",
             format!(
-                "expected {} distinct letters forming a permutation of {order:?} (any case) for a {}-D image tensor with shape {shape:?}, got {dataformats:?}",
+                "expected {} distinct letters forming a permutation of {order:?} (any case) for a {}-D tensor with shape {shape:?}, got {dataformats:?}",
                 order.len(),
                 shape.len(),
             ),

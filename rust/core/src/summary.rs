@@ -15,6 +15,7 @@ pub use mesh::{ContentType, mesh};
 pub use pr_curve::pr_curve;
 pub use tensor::{Complex, TensorElement, complex_tensor, tensor};
 
+use crate::audio::Wav;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::image::Image;
@@ -122,13 +123,34 @@ pub fn histogram(tag: &str, h: Histogram) -> summary::Value {
 
 /// An encoded image (PNG, or GIF for video) of `image`'s size and channels.
 pub fn image(tag: &str, image: &Image, encoded: Vec<u8>) -> summary::Value {
+    encoded_image(tag, image.height, image.width, image.channels, encoded)
+}
+
+/// An encoded picture with the size and colorspace `Summary.Image` records (for a video, the
+/// tiled frame's size and the input's channels).
+pub fn encoded_image(tag: &str, height: u32, width: u32, colorspace: u8, encoded: Vec<u8>) -> summary::Value {
     make_value(
         tag,
         summary::value::Value::Image(summary::Image {
-            height: image.height as i32,
-            width: image.width as i32,
-            colorspace: i32::from(image.channels),
+            height: height as i32,
+            width: width as i32,
+            colorspace: i32::from(colorspace),
             encoded_image_string: encoded,
+        }),
+        None,
+    )
+}
+
+/// A WAV clip, as tensorboardX 2.6.5 writes it (no plugin metadata).
+pub fn audio(tag: &str, wav: Wav) -> summary::Value {
+    make_value(
+        tag,
+        summary::value::Value::Audio(summary::Audio {
+            sample_rate: wav.sample_rate as f32,
+            num_channels: i64::from(wav.channels),
+            length_frames: wav.frames as i64,
+            encoded_audio_string: wav.bytes,
+            content_type: "audio/wav".into(),
         }),
         None,
     )

@@ -1,0 +1,106 @@
+//! Audio, video and images with boxes: WAV, GIF and PNG encoded in the core, with the GIL
+//! released for large inputs.
+
+use numpy::{PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use turboboard_core::{audio, draw, image, resample, summary, video};
+
+use crate::arrays::with_typed_array;
+use crate::errors::IntoPyResult;
+use crate::writer::{EventFileWriter, maybe_detached, wall_time};
+
+#[pymethods]
+impl EventFileWriter {
+    /// A clip of `(L,)` or `(L, C)` samples in [-1, 1] as a 16-bit PCM WAV.
+    #[pyo3(signature = (tag, snd_tensor, global_step = None, sample_rate = 44100, walltime = None))]
+    fn add_audio(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        snd_tensor: &Bound<'_, PyUntypedArray>,
+        global_step: Option<i64>,
+        sample_rate: u32,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let size = snd_tensor.len();
+        let wav = with_typed_array!(snd_tensor, "snd_tensor", |array| {
+            let view = array.as_array();
+            maybe_detached(py, size, || audio::encode_wav(view, sample_rate)).py_err()
+        })?;
+        let value = summary::audio(&tag, wav);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// A 5-D video tensor, its batch tiled into each frame, as an animated GIF.
+    #[pyo3(signature = (tag, vid_tensor, global_step = None, fps = 4.0, walltime = None, dataformats = None))]
+    fn add_video(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        vid_tensor: &Bound<'_, PyUntypedArray>,
+        global_step: Option<i64>,
+        fps: f64,
+        walltime: Option<f64>,
+        dataformats: Option<PyBackedStr>,
+    ) -> PyResult<()> {
+        let dataformats = dataformats.as_deref().unwrap_or("NTCHW");
+        video::frame_delay(fps).py_err()?;
+        let size = vid_tensor.len();
+        let (frame, gif) = with_typed_array!(vid_tensor, "vid_tensor", |array| {
+            let view = array.as_array();
+            maybe_detached(py, size, || {
+                let video = video::from_array(view, dataformats)?;
+                let gif = video::encode_gif(&video, fps)?;
+                Ok(((video.height, video.width, video.channels), gif))
+            })
+            .py_err()
+        })?;
+        let (height, width, colorspace) = frame;
+        let value = summary::encoded_image(&tag, height, width, colorspace, gif);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+
+    /// An image with red boxes (`box_tensor`, N x 4 `[xmin, ymin, xmax, ymax]` in pixels) and
+    /// optional labels, resized by `rescale`, as a PNG. The recorded size is the one before
+    /// `rescale`, as tensorboardX records it.
+    #[pyo3(signature = (tag, img_tensor, box_tensor, global_step = None, walltime = None, dataformats = None, labels = None, rescale = 1.0))]
+    fn add_image_with_boxes(
+        &self,
+        py: Python<'_>,
+        tag: PyBackedStr,
+        img_tensor: &Bound<'_, PyUntypedArray>,
+        box_tensor: PyReadonlyArray2<'_, f64>,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+        dataformats: Option<PyBackedStr>,
+        labels: Option<Vec<String>>,
+        rescale: f64,
+    ) -> PyResult<()> {
+        let dataformats = dataformats.as_deref().unwrap_or("CHW");
+        let boxes = box_tensor.as_array();
+        if boxes.ncols() != 4 {
+            return Err(PyValueError::new_err(format!(
+                "box_tensor: expected N x 4 boxes [xmin, ymin, xmax, ymax], got shape {:?}",
+                boxes.shape()
+            )));
+        }
+        let boxes: Vec<draw::BoxCorners> =
+            boxes.rows().into_iter().map(|b| [b[0], b[1], b[2], b[3]]).collect();
+        let size = img_tensor.len();
+        let (image, png) = with_typed_array!(img_tensor, "img_tensor", |array| {
+            let view = array.as_array();
+            maybe_detached(py, size, || {
+                let mut image = image::from_array(view, dataformats)?;
+                let (width, height) = resample::scaled_size(image.width, image.height, rescale)?;
+                draw::draw_boxes(&mut image, &boxes, labels.as_deref());
+                let png = image::encode_png(&resample::resize_lanczos(&image, width, height)?)?;
+                Ok((image, png))
+            })
+            .py_err()
+        })?;
+        let value = summary::image(&tag, &image, png);
+        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+    }
+}
