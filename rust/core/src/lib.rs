@@ -21,4 +21,4 @@ pub mod proto {
     include!("proto/tensorboard.rs");
 }
 
-pub use error::{Error, Result};
+pub use error::{Error, IoContext, Result, os_code};
