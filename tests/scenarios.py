@@ -299,14 +299,14 @@ def exit_without_close(
 ) -> Outcome:
     logdir = os.path.join(root, "run")
     ending = "w.flush()\nimport os; os._exit(0)" if os_exit_after_flush else "pass"
-    outcome = run(
-        lib,
-        f"""
+    code = f"""
         w = SummaryWriter({logdir!r}, max_queue=1000, flush_secs=3600)
         for i in range({n}):
             w.add_scalar("x", float(i), i)
         """
-        + ending,
+    outcome = run(
+        lib,
+        textwrap.dedent(code) + ending,
         timeout=60,
     )
     outcome.files = read_files(logdir)

@@ -38,6 +38,15 @@ def _serialized(message: Any, arg: str) -> bytes:
     return serialize()
 
 
+def _logdir_arg(logdir: Any) -> str:
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
+    path = os.fspath(logdir)
+    if not isinstance(path, str) or "\0" in path:
+        raise ValueError(f"logdir: expected a str path without NUL, got {path!r}")
+    return path
+
+
 def _close_at_exit(core: _core.EventFileWriter) -> None:
     # Runs at garbage collection or interpreter exit: nowhere to raise to, and exit must not hang.
     # A failure (the log directory removed, a full or stuck disk) is still reported: events
@@ -77,7 +86,7 @@ class FileWriter:
         filename_suffix: str = "",
         max_queue_bytes: int = 64 << 20,
     ) -> None:
-        self._logdir = os.fspath(logdir)
+        self._logdir = _logdir_arg(logdir)
         self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize | None = None
@@ -186,7 +195,7 @@ class SummaryWriter(PicklableWriter):
             logdir = _paths.join_inside(
                 "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
             )
-        self.logdir = os.fspath(logdir)
+        self.logdir = _logdir_arg(logdir)
         self.purge_step = None if purge_step is None else _convert.step(purge_step, "purge_step")
         self.kwargs = kwargs
         self._write_to_disk = bool(write_to_disk)
