@@ -483,8 +483,9 @@ def fork_child_logs(lib: str, root: str) -> Outcome:
     return outcome
 
 
-def multiprocessing_children(lib: str, root: str, method: str) -> Outcome:
-    """A module-level writer; children of ``method`` (fork, spawn, forkserver) log into it."""
+def multiprocessing_children(lib: str, root: str, method: str, flush: bool = True) -> Outcome:
+    """A module-level writer; a pool of children of ``method`` (fork, spawn, forkserver) logs
+    into it, with or without ``flush()``, and is closed and joined."""
     logdir = os.path.join(root, "run")
     outcome = run(
         lib,
@@ -494,13 +495,16 @@ def multiprocessing_children(lib: str, root: str, method: str) -> Outcome:
 
         def work(i):
             w.add_scalar("child", float(i), i)
-            w.flush()
+            if {flush}:
+                w.flush()
             return i
 
         if __name__ == "__main__":
             w.add_scalar("parent", 0.0, 0)
-            with mp.get_context({method!r}).Pool(2) as pool:
-                assert pool.map(work, range(8)) == list(range(8))
+            pool = mp.get_context({method!r}).Pool(2)
+            assert pool.map(work, range(8)) == list(range(8))
+            pool.close()
+            pool.join()
             w.add_scalar("parent", 1.0, 1)
             w.close()
         """,
@@ -512,8 +516,9 @@ def multiprocessing_children(lib: str, root: str, method: str) -> Outcome:
     return outcome
 
 
-def dataloader_workers(lib: str, root: str, context: str) -> Outcome:
-    """torch DataLoader, num_workers=2, a dataset that logs through the writer it holds."""
+def dataloader_workers(lib: str, root: str, context: str, flush: bool = True) -> Outcome:
+    """torch DataLoader, num_workers=2, a dataset that logs through the writer it holds, with
+    or without ``flush()``."""
     logdir = os.path.join(root, "run")
     outcome = run(
         lib,
@@ -528,7 +533,8 @@ def dataloader_workers(lib: str, root: str, context: str) -> Outcome:
                 return 16
             def __getitem__(self, i):
                 self.writer.add_scalar("item", float(i), i)
-                self.writer.flush()
+                if {flush}:
+                    self.writer.flush()
                 return torch.tensor([float(i)])
 
         if __name__ == "__main__":
@@ -789,7 +795,13 @@ SCENARIOS = {
     "os.fork child logs via the inherited writer": fork_child_logs,
     "multiprocessing fork pool": lambda lib, root: multiprocessing_children(lib, root, "fork"),
     "multiprocessing spawn pool": lambda lib, root: multiprocessing_children(lib, root, "spawn"),
+    "multiprocessing fork pool, no flush() in the workers": lambda lib, root: (
+        multiprocessing_children(lib, root, "fork", flush=False)
+    ),
     "DataLoader workers (fork)": lambda lib, root: dataloader_workers(lib, root, "fork"),
+    "DataLoader workers (fork), no flush() in the workers": lambda lib, root: dataloader_workers(
+        lib, root, "fork", flush=False
+    ),
     "DataLoader workers (spawn)": lambda lib, root: dataloader_workers(lib, root, "spawn"),
     "8 threads into one writer": threads_one_writer,
     "20 writers in one second, one process": lambda lib, root: writers_in_one_second(

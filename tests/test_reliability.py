@@ -111,9 +111,22 @@ def test_multiprocessing_children_write_their_own_files(tmp_path, method):
     assert all(t == "parent" for t, _ in parent_file)
 
 
-@pytest.mark.parametrize("context", ["fork", "spawn"])
-def test_dataloader_workers_log_without_hanging(tmp_path, context):
-    outcome = scenarios.dataloader_workers(LIB, str(tmp_path), context)
+def test_forked_pool_workers_keep_what_they_logged_without_flush(tmp_path):
+    # Pool workers end with os._exit (no atexit): multiprocessing's exit hook closes the files.
+    outcome = scenarios.multiprocessing_children(LIB, str(tmp_path), "fork", flush=False)
+    assert outcome.returncode == 0, outcome.stderr
+    assert_valid(outcome.files)
+    assert outcome.files.steps("parent") == [0, 1]
+    assert sorted(outcome.files.steps("child")) == list(range(8))
+
+
+@pytest.mark.parametrize(
+    "context, flush",
+    [("fork", True), ("fork", False), ("spawn", True)],
+    ids=["fork", "fork_no_flush", "spawn"],
+)
+def test_dataloader_workers_log_without_hanging(tmp_path, context, flush):
+    outcome = scenarios.dataloader_workers(LIB, str(tmp_path), context, flush)
     assert outcome.returncode == 0, outcome.stderr
     assert outcome.marks()["total"] == str(float(sum(range(16))))
     assert_valid(outcome.files)
@@ -195,3 +208,18 @@ def test_max_queue_hands_events_to_the_disk(logdir):
         time.sleep(0.02)
     w.close()
     assert len(event_files(logdir)) == 1
+
+
+def test_a_pickled_writer_opens_its_own_file(logdir):
+    import pickle
+
+    w = turboboard.SummaryWriter(logdir, max_queue=7, flush_secs=5, filename_suffix=".a")
+    w.add_scalar("x", 1.0, 0)
+    copy = pickle.loads(pickle.dumps(w))
+    assert (copy.logdir, copy._options) == (w.logdir, w._options)
+    copy.add_scalar("y", 2.0, 0)
+    copy.close()
+    w.close()
+    files = scenarios.read_files(logdir)
+    assert len(files.paths) == 2 and all(p.endswith(".a") for p in files.paths)
+    assert sorted(files.values) == [[("x", 0)], [("y", 0)]]

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _convert, _core, _paths
+from . import _convert, _core, _paths, _process
 from ._process import PicklableWriter
 
 Step = Optional[int]
@@ -91,6 +91,7 @@ class FileWriter:
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize | None = None
         self.reopen()
+        _process.track(self)
 
     def get_logdir(self) -> str:
         """The directory where event files are written."""
