@@ -14,9 +14,9 @@ git diff --exit-code -- rust/core/src/proto
 echo "== fuzz: the record reader and the histogram, 30 s each"
 # cargo-fuzz needs nightly compiler flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
 cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz
-(cd rust/fuzz && cargo fmt -- --check)
+cargo fmt --manifest-path rust/fuzz/Cargo.toml -- --check
 for target in record_reader histogram; do
-    (cd rust/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time=30 -print_final_stats=1)
+    RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir rust/fuzz "$target" -- -max_total_time=30
 done
 echo "== ruff"; ruff check python tests benches examples && ruff format --check python tests benches examples
 echo "== stub of the extension"; python -m mypy.stubtest turboboard._core

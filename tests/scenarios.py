@@ -658,7 +658,8 @@ def close_flush_misuse(lib: str, root: str) -> Outcome:
 
 def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     """A producer of 40 MiB of text against a disk that takes ``delay`` s per 128 KiB write,
-    with a Python thread spinning beside it. Prints ``peak_mb`` (growth of the peak RSS),
+    with a Python thread spinning beside it. Prints ``peak_mb`` (the most the RSS grew, sampled
+    by that thread),
     ``spins_while_blocked`` (the spinner's progress during the call that waited longest) and
     ``longest`` (that call's seconds)."""
     with slow_disk(root, delay) as (mountpoint, backing):
@@ -667,16 +668,22 @@ def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
         outcome = run(
             lib,
             f"""
-            import resource, threading, time
+            import os, threading, time
             w = SummaryWriter({logdir!r}{extra})
             text = "x" * (1 << 20)
             spins = 0
             done = False
+            page = os.sysconf("SC_PAGE_SIZE")
+            def rss():
+                with open("/proc/self/statm") as f:
+                    return int(f.read().split()[1]) * page
+            base = peak = rss()
             def spin():
-                global spins
+                global spins, peak
                 while not done:
                     spins += 1
-            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                    if spins % 1000 == 0:
+                        peak = max(peak, rss())
             spinner = threading.Thread(target=spin)
             spinner.start()
             longest, spun = 0.0, 0
@@ -686,10 +693,9 @@ def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
                 took = time.monotonic() - t
                 if took > longest:
                     longest, spun = took, spins - before
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             done = True
             spinner.join()
-            print(f"peak_mb={{(peak - base) / 1024:.1f}}")
+            print(f"peak_mb={{(peak - base) / 2**20:.1f}}")
             print(f"longest={{longest:.3f}}")
             print(f"spins_while_blocked={{spun}}")
             w.close()

@@ -335,7 +335,8 @@ impl OpenFile {
             done: Condvar::new(),
             max_queue: options.max_queue.max(1),
             max_queue_bytes: options.max_queue_bytes,
-            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes),
+            // At least one byte: with 0 the thread would find an empty batch due, for ever.
+            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes).max(1),
         });
         let thread = Thread {
             shared: Arc::clone(&shared),
