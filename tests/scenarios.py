@@ -610,7 +610,7 @@ def writers_in_one_second(lib: str, root: str, processes: bool) -> Outcome:
             )
             for k in range(20)
         ]
-        codes = [p.wait(timeout=120) for p in procs]
+        codes = [p.wait(timeout=300) for p in procs]
         outcome = Outcome(max(codes, key=abs), "", "".join(p.stderr.read() for p in procs), 0.0)
     else:
         outcome = run(lib, "KS = range(20)\n" + textwrap.dedent(writer_code), timeout=60)

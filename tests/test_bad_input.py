@@ -206,3 +206,14 @@ def test_the_file_reads_back_whole_after_all_of_it(base, writer):
     assert sorted(os.listdir(base)) == ["run"]
     assert sorted(os.listdir(os.path.join(base, "run"))) == [os.path.basename(path), "m"]
     assert os.listdir(os.path.join(base, "run", "m")) == ["abs"]
+
+
+def test_extreme_intervals_and_timeouts_are_not_a_panic(tmp_path):
+    # Durations beyond what std::time can hold used to panic in Rust (PanicException).
+    w = turboboard.SummaryWriter(str(tmp_path / "run"), flush_secs=1e300)
+    w.add_scalar("x", 1.0, 0)
+    core = w.file_writer.core
+    w.flush()
+    for timeout in (math.inf, 1e300, -1.0, math.nan):
+        core.close(timeout=timeout)
+    assert [e.step for e in _events(str(tmp_path / "run")) if e.summary.value] == [0]
