@@ -56,11 +56,19 @@ def scalar(x: Any, arg: str) -> float:
     return float(array.reshape(()))
 
 
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
 def step(x: Any, arg: str = "global_step") -> int:
     """A step as a Python int, as tensorboardX's ``int(global_step)``."""
+    if type(x) is int and x in _INT64:
+        return x
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{arg}: expected an integer, got {type(x).__name__}")
     try:
-        return int(x)
-    except (TypeError, ValueError) as e:
+        value = int(x)
+    except (TypeError, ValueError, OverflowError) as e:
         raise TypeError(f"{arg}: expected an integer: {e}") from None
+    if value not in _INT64:
+        raise ValueError(f"{arg}: expected an integer that fits in 64 bits, got {x!r}")
+    return value

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import time
+import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -15,9 +16,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _convert, _core, _paths
+from . import _convert, _core, _paths, _process
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
+from ._process import PicklableWriter
 
 Step = Optional[int]
 
@@ -38,10 +40,29 @@ def _serialized(message: Any, arg: str) -> bytes:
     return serialize()
 
 
+def _logdir_arg(logdir: Any) -> str:
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
+    path = os.fspath(logdir)
+    if not isinstance(path, str) or "\0" in path:
+        raise ValueError(f"logdir: expected a str path without NUL, got {path!r}")
+    return path
+
+
 def _close_at_exit(core: _core.EventFileWriter) -> None:
     # Runs at garbage collection or interpreter exit: nowhere to raise to, and exit must not hang.
-    with contextlib.suppress(Exception):
+    # A failure (the log directory removed, a full or stuck disk) is still reported: events
+    # were lost.
+    try:
         core.close(timeout=_EXIT_TIMEOUT_SECS)
+    except Exception as e:
+        with contextlib.suppress(Exception):
+            warnings.warn(
+                f"turboboard: events for {core.logdir} may be lost: closing the writer failed: "
+                f"{type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=1,
+            )
 
 
 class FileWriter:
@@ -67,11 +88,12 @@ class FileWriter:
         filename_suffix: str = "",
         max_queue_bytes: int = 64 << 20,
     ) -> None:
-        self._logdir = os.fspath(logdir)
+        self._logdir = _logdir_arg(logdir)
         self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize | None = None
         self.reopen()
+        _process.track(self)
 
     def get_logdir(self) -> str:
         """The directory where event files are written."""
@@ -88,6 +110,14 @@ class FileWriter:
             max_queue, flush_secs, suffix, max_queue_bytes = self._options
             if not isinstance(max_queue, int) or max_queue < 1:
                 raise ValueError(f"max_queue: expected a positive integer, got {max_queue!r}")
+            if isinstance(flush_secs, bool) or not isinstance(flush_secs, (int, float)):
+                raise TypeError(f"flush_secs: expected a number, got {type(flush_secs).__name__}")
+            if not isinstance(suffix, str):
+                raise TypeError(f"filename_suffix: expected a str, got {type(suffix).__name__}")
+            if not isinstance(max_queue_bytes, int) or not 0 < max_queue_bytes < 1 << 63:
+                raise ValueError(
+                    f"max_queue_bytes: expected a positive integer, got {max_queue_bytes!r}"
+                )
             self._core = _core.EventFileWriter(
                 self._logdir, max_queue, float(flush_secs), suffix, max_queue_bytes
             )
@@ -123,7 +153,7 @@ class FileWriter:
             core.close()
 
 
-class SummaryWriter(MediaMixin, PluginsMixin):
+class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),
@@ -164,8 +194,11 @@ class SummaryWriter(MediaMixin, PluginsMixin):
             logdir = log_dir
         if not logdir:
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
-            logdir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
-        self.logdir = os.fspath(logdir)
+            # The comment may nest directories but not leave runs/ (no "..").
+            logdir = _paths.join_inside(
+                "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
+            )
+        self.logdir = _logdir_arg(logdir)
         self.purge_step = None if purge_step is None else _convert.step(purge_step, "purge_step")
         self.kwargs = kwargs
         self._write_to_disk = bool(write_to_disk)
@@ -208,7 +241,7 @@ class SummaryWriter(MediaMixin, PluginsMixin):
     def _step(self, global_step: Any) -> Step:
         if global_step is None:
             return self._default_step
-        return global_step if type(global_step) is int else _convert.step(global_step)
+        return _convert.step(global_step)
 
     @contextlib.contextmanager
     def use_metadata(
@@ -260,12 +293,18 @@ class SummaryWriter(MediaMixin, PluginsMixin):
             global_step = self._step(global_step)
         if walltime is None:
             walltime = self._default_walltime
-        if new_style:
-            core.add_scalar_tensor(tag, scalar_value, global_step, walltime, double_precision)
-        else:
-            core.add_scalar(
-                tag, scalar_value, global_step, walltime, display_name, summary_description
-            )
+        try:
+            if new_style:
+                core.add_scalar_tensor(tag, scalar_value, global_step, walltime, double_precision)
+            else:
+                core.add_scalar(
+                    tag, scalar_value, global_step, walltime, display_name, summary_description
+                )
+        except OverflowError:
+            # An int step beyond 64 bits is checked here, off the fast path: step() raises a
+            # ValueError naming global_step if it is the cause.
+            _convert.step(global_step)
+            raise
 
     def add_scalars(
         self,

@@ -3,13 +3,17 @@
 //! `TimeoutError`.
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
-use turboboard_core::Error;
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
+use turboboard_core::{Error, os_code};
 
 pub(crate) fn to_py(error: Error) -> PyErr {
     match error {
         Error::InvalidArgument { .. } => PyValueError::new_err(error.to_string()),
-        Error::Io(e) => e.into(),
+        // OSError(errno, message) picks the subclass (FileNotFoundError...) and sets `errno`.
+        Error::Io(e) => match os_code(&e) {
+            Some(code) => PyOSError::new_err((code, e.to_string())),
+            None => e.into(),
+        },
         Error::Closed(message) => PyRuntimeError::new_err(message),
         Error::Timeout(message) => PyTimeoutError::new_err(message),
     }

@@ -265,7 +265,9 @@ impl EventFileWriter {
     /// gives up on a stuck disk with `TimeoutError` instead of waiting for ever.
     #[pyo3(signature = (timeout = None))]
     fn close(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
-        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        // A timeout too long for an Instant is no deadline; a negative or NaN one is 0.
+        let deadline =
+            timeout.and_then(|t| Instant::now().checked_add(Duration::try_from_secs_f64(t.max(0.0)).ok()?));
         // Drain first, in slices, so a slow disk does not make Ctrl-C wait; errors and an
         // already closed writer are left to close() to report.
         if let Ok(ticket) = self.inner.request_flush(true) {

@@ -38,4 +38,4 @@ pub mod proto {
 }
 
 pub use batch::Job;
-pub use error::{Error, Result};
+pub use error::{Error, IoContext, Result, os_code};

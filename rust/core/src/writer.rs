@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::batch::{Batch, Job};
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result, os_code};
 use crate::proto::{self, Event};
 use crate::{fork, record};
 
@@ -30,6 +30,10 @@ pub const HANDOFF_BYTES: usize = 1 << 16;
 
 /// How long the writer thread waits after a write before it takes the next full batch.
 const NAP: Duration = Duration::from_millis(1);
+
+/// The longest `flush_secs` honoured: a longer interval (up to "never") waits this long, which
+/// keeps the deadline arithmetic far from overflowing.
+const LONGEST_FLUSH_INTERVAL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// What the `source_metadata` of each file's first record names as its writer.
 const WRITER_NAME: &str = "turboboard";
@@ -123,11 +127,16 @@ struct State {
 struct Latched {
     kind: io::ErrorKind,
     message: String,
+    code: Option<i32>,
 }
 
 impl Latched {
+    fn new(e: &io::Error) -> Self {
+        Latched { kind: e.kind(), message: e.to_string(), code: os_code(e) }
+    }
+
     fn to_error(&self) -> Error {
-        Error::Io(io::Error::new(self.kind, self.message.clone()))
+        Error::Io(IoContext::error(self.kind, self.message.clone(), self.code))
     }
 }
 
@@ -154,6 +163,13 @@ impl EventWriter {
             return Err(Error::invalid(
                 "flush_secs",
                 format!("expected a positive number of seconds, got {}", options.flush_secs),
+            ));
+        }
+        // The suffix ends a file name: a separator in it would put the file somewhere else.
+        if options.filename_suffix.contains(['/', '\\', '\0']) {
+            return Err(Error::invalid(
+                "filename_suffix",
+                format!("expected no path separator or NUL, got {:?}", options.filename_suffix),
             ));
         }
         let logdir = logdir.into();
@@ -321,21 +337,27 @@ impl OpenFile {
         };
         let mut bytes = Vec::new();
         record::frame_message_into(&mut bytes, &first);
-        file.write_all(&bytes).map_err(|e| with_path(e, "writing", &path))?;
+        if let Err(e) = file.write_all(&bytes) {
+            // A file without its first record would be left torn (a full disk): remove it.
+            let _ = fs::remove_file(&path);
+            return Err(with_path(e, "writing", &path).into());
+        }
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             done: Condvar::new(),
             max_queue: options.max_queue.max(1),
             max_queue_bytes: options.max_queue_bytes,
-            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes),
+            // At least one byte: with 0 the thread would find an empty batch due, for ever.
+            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes).max(1),
         });
         let thread = Thread {
             shared: Arc::clone(&shared),
             file,
             path: path.clone(),
             written: bytes.len() as u64,
-            flush_every: Duration::from_secs_f64(options.flush_secs),
+            flush_every: Duration::try_from_secs_f64(options.flush_secs)
+                .map_or(LONGEST_FLUSH_INTERVAL, |d| d.min(LONGEST_FLUSH_INTERVAL)),
         };
         let handle = thread::Builder::new()
             .name("turboboard-writer".into())
@@ -435,7 +457,7 @@ impl Thread {
             match result {
                 Ok(()) if flushing => state.flushed = ticket,
                 Ok(()) => {}
-                Err(e) => state.error = Some(Latched { kind: e.kind(), message: e.to_string() }),
+                Err(e) => state.error = Some(Latched::new(&e)),
             }
             let end = closing || state.error.is_some();
             state.finished = end;
@@ -471,8 +493,11 @@ impl Thread {
     /// Writes into a file that was deleted (or whose directory was) succeed and are lost:
     /// report it instead.
     fn check_still_there(&self) -> io::Result<()> {
-        let missing =
-            || io::Error::new(io::ErrorKind::NotFound, "the event file was removed while being written");
+        // ENOENT is 2 everywhere, Windows included.
+        let missing = || {
+            let message = "the event file was removed while being written".into();
+            IoContext::error(io::ErrorKind::NotFound, message, Some(2))
+        };
         let on_disk = fs::metadata(&self.path).map_err(|_| missing())?;
         if !same_file(&on_disk, &self.file.metadata()?) {
             return Err(missing());
@@ -492,6 +517,7 @@ impl Drop for FinishOnExit {
             state.error.get_or_insert(Latched {
                 kind: io::ErrorKind::Other,
                 message: "the event file's writer thread failed unexpectedly".into(),
+                code: None,
             });
         }
         drop(state);
@@ -536,7 +562,7 @@ fn create_unique(logdir: &Path, suffix: &str) -> Result<(PathBuf, File)> {
 }
 
 fn with_path(e: io::Error, doing: &str, path: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
+    IoContext::error(e.kind(), format!("{doing} {}: {e}", path.display()), os_code(&e))
 }
 
 /// Seconds since the epoch.
@@ -689,6 +715,45 @@ mod tests {
         assert!(w.write_event(&scalar_event(2)).is_err());
         let steps: Vec<_> = read_events(&w.path().unwrap())[1..].iter().map(|e| e.step).collect();
         assert_eq!(steps, vec![1]);
+    }
+
+    #[test]
+    fn a_latched_error_keeps_its_os_error_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let logdir = dir.path().join("run");
+        let w = writer(&logdir, Options::default());
+        fs::remove_dir_all(&logdir).unwrap();
+        let _ = w.write_event(&scalar_event(1)).unwrap();
+        for _ in 0..2 {
+            match w.flush(false, LONG).unwrap_err() {
+                Error::Io(e) => assert_eq!(os_code(&e), Some(2), "{e}"),
+                other => panic!("{other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_suffix_with_a_separator_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for suffix in ["/../x", "a\\b", "nul\0"] {
+            let options = Options { filename_suffix: suffix.into(), ..Options::default() };
+            let err = EventWriter::open(dir.path().join("run"), options).err().unwrap();
+            assert!(matches!(err, Error::InvalidArgument { arg: "filename_suffix", .. }), "{err}");
+        }
+        assert!(!dir.path().join("run").exists());
+    }
+
+    #[test]
+    fn any_positive_flush_interval_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        for flush_secs in [1e-9, 1e30, f64::MAX] {
+            let w = writer(dir.path(), Options { flush_secs, ..Options::default() });
+            let _ = w.write_event(&scalar_event(1)).unwrap();
+            w.close(LONG).unwrap();
+        }
+        for flush_secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(EventWriter::open(dir.path(), Options { flush_secs, ..Options::default() }).is_err());
+        }
     }
 
     #[test]

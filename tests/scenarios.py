@@ -1,0 +1,845 @@
+"""Failure scenarios, each run in a subprocess with a timeout, for any of the three writers.
+
+``tests/test_reliability.py`` asserts turboboard's guarantees on them; run this file to see how
+tensorboardX and torch.utils.tensorboard fare in the same scenarios::
+
+    python tests/scenarios.py          # prints a markdown table (root needed for the mounts)
+
+Each scenario returns a ``Outcome``: what happened (hang, error, events on disk) and whether
+every event file holds only whole, valid records (a cleanly truncated tail allowed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import crc32c
+
+LIBS = ("turboboard", "tensorboardX", "torch")
+IMPORTS = {
+    "turboboard": "from turboboard import SummaryWriter",
+    "tensorboardX": "from tensorboardX import SummaryWriter",
+    "torch": "from torch.utils.tensorboard import SummaryWriter",
+}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# Reading event files, record by record, trusting nothing.
+
+
+def _masked_crc(data: bytes) -> int:
+    crc = crc32c.crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def scan_records(path: str) -> tuple[list[bytes], str]:
+    """The payloads of the whole, valid records at the start of ``path``, and how the file
+    ends: ``"clean"``, ``"truncated"`` (a partial last record, which readers wait out) or
+    ``"corrupt"`` (a CRC mismatch, which makes readers give up on the file)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    records, offset = [], 0
+    while offset < len(data):
+        if len(data) - offset < 12:
+            return records, "truncated"
+        header = data[offset : offset + 8]
+        if struct.unpack("<I", data[offset + 8 : offset + 12])[0] != _masked_crc(header):
+            return records, "corrupt"
+        (length,) = struct.unpack("<Q", header)
+        end = offset + 12 + length
+        if end + 4 > len(data):
+            return records, "truncated"
+        payload = data[offset + 12 : end]
+        if struct.unpack("<I", data[end : end + 4])[0] != _masked_crc(payload):
+            return records, "corrupt"
+        records.append(payload)
+        offset = end + 4
+    return records, "clean"
+
+
+def event_files(root: str) -> list[str]:
+    """Every event file under ``root`` (sub-directories included), sorted."""
+    return sorted(glob.glob(os.path.join(root, "**", "*tfevents*"), recursive=True))
+
+
+@dataclass
+class Files:
+    """What the event files under a directory hold."""
+
+    paths: list[str]
+    tails: list[str]
+    # (tag, step) of every summary value, file by file.
+    values: list[list[tuple[str, int]]]
+    # Whole records, and events TensorBoard's own loader read, file by file.
+    records: list[int] = field(default_factory=list)
+    loaded: list[int] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return all(t in ("clean", "truncated") for t in self.tails)
+
+    @property
+    def all_values(self) -> list[tuple[str, int]]:
+        return [v for file in self.values for v in file]
+
+    def steps(self, tag: str) -> list[int]:
+        return [s for t, s in self.all_values if t == tag]
+
+
+def read_files(root: str) -> Files:
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+
+    files = Files(event_files(root), [], [])
+    for path in files.paths:
+        records, tail = scan_records(path)
+        files.tails.append(tail)
+        events = [event_pb2.Event.FromString(r) for r in records]
+        files.values.append([(v.tag, e.step) for e in events for v in e.summary.value])
+        files.records.append(len(records))
+        files.loaded.append(sum(1 for _ in LegacyEventFileLoader(path).Load()))
+    return files
+
+
+# Running a scenario.
+
+
+@dataclass
+class Outcome:
+    returncode: int | None  # None: still running at the timeout (a hang), then killed
+    stdout: str
+    stderr: str
+    seconds: float
+    files: Files = field(default_factory=lambda: Files([], [], []))
+
+    @property
+    def hung(self) -> bool:
+        return self.returncode is None
+
+    def marks(self) -> dict[str, str]:
+        """``key=value`` lines the script printed."""
+        return dict(line.split("=", 1) for line in self.stdout.splitlines() if "=" in line)
+
+
+def run(
+    lib: str,
+    code: str,
+    timeout: float,
+    cwd: str | None = None,
+    kill_after: str | None = None,
+    kill_delay: float = 0.0,
+    script: bool = False,
+) -> Outcome:
+    """Runs ``code`` (with ``SummaryWriter`` imported from ``lib``) in a new interpreter.
+
+    With ``kill_after``, sends SIGKILL ``kill_delay`` seconds after the script prints that line.
+    With ``script``, runs it from a file (``multiprocessing`` with spawn needs one).
+    """
+    source = IMPORTS[lib] + "\n" + textwrap.dedent(code)
+    if script:
+        path = os.path.join(cwd or tempfile.mkdtemp(), "scenario.py")
+        with open(path, "w") as f:
+            f.write(source)
+        argv = [sys.executable, path]
+    else:
+        argv = [sys.executable, "-c", source]
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    if kill_after is not None:
+        assert proc.stdout is not None
+        seen = ""
+        while kill_after not in seen:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+        time.sleep(kill_delay)
+        proc.send_signal(signal.SIGKILL)
+        out, err = proc.communicate()
+        return Outcome(-9, seen + out, err, time.monotonic() - start)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return Outcome(proc.returncode, out, err, time.monotonic() - start)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return Outcome(None, out, err, time.monotonic() - start)
+
+
+# Mounts: a small tmpfs (a full disk) and slowfs (a slow or stuck disk). Both need root.
+
+
+class MountUnavailable(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def small_tmpfs(path: str, size: str) -> Iterator[str]:
+    os.makedirs(path, exist_ok=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise MountUnavailable(f"cannot mount a tmpfs: {result.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+@contextlib.contextmanager
+def slow_disk(root: str, delay: float) -> Iterator[tuple[str, str]]:
+    """A FUSE mount at ``root/mnt`` whose writes each take ``delay`` seconds, backed by
+    ``root/backing``, and stuck (no write answered) while the file ``root/stuck`` exists.
+    Yields (mountpoint, backing)."""
+    backing, mountpoint = os.path.join(root, "backing"), os.path.join(root, "mnt")
+    os.makedirs(backing, exist_ok=True)
+    os.makedirs(mountpoint, exist_ok=True)
+    if not os.path.exists("/dev/fuse"):
+        raise MountUnavailable("no /dev/fuse")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(HERE, "slowfs.py"),
+            backing,
+            mountpoint,
+            str(delay),
+            os.path.join(root, "stuck"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise MountUnavailable(f"cannot mount FUSE: {server.communicate()[1].strip()}")
+    try:
+        yield mountpoint, backing
+    finally:
+        server.kill()  # aborts the connection: anything still waiting on the mount fails
+        server.wait()
+        subprocess.run(["umount", "-l", mountpoint], capture_output=True)
+
+
+# The scenarios. Each takes the library and a fresh directory.
+
+
+def sigkill_after_flush(lib: str, root: str, n: int = 20_000) -> Outcome:
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import os, signal
+        w = SummaryWriter({logdir!r})
+        for i in range({n}):
+            w.add_scalar("x", float(i), i)
+        w.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        timeout=120,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def sigkill_while_logging(lib: str, root: str, delay: float) -> Outcome:
+    """SIGKILL ``delay`` seconds into a loop that logs scalars, text and histograms of many
+    sizes, flushing now and then."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import time
+        import numpy as np
+        w = SummaryWriter({logdir!r}, max_queue=50, flush_secs=1)
+        rng = np.random.default_rng(0)
+        print("started", flush=True)
+        for i in range(10**9):
+            w.add_scalar("x", float(i), i)
+            if i % 50 == 0:
+                w.add_text("t", "y" * int(rng.integers(0, 20_000)), i)
+            if i % 13 == 0:
+                w.add_histogram("h", rng.normal(size=int(rng.integers(1, 1000))), i)
+            if i % 101 == 0:
+                w.flush()
+            time.sleep(0.0001)  # a few MB/s: TensorBoard's reader must get through it
+        """,
+        timeout=120,
+        kill_after="started",
+        kill_delay=delay,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def exit_without_close(
+    lib: str, root: str, n: int = 5000, os_exit_after_flush: bool = False
+) -> Outcome:
+    logdir = os.path.join(root, "run")
+    ending = "w.flush()\nimport os; os._exit(0)" if os_exit_after_flush else "pass"
+    code = f"""
+        w = SummaryWriter({logdir!r}, max_queue=1000, flush_secs=3600)
+        for i in range({n}):
+            w.add_scalar("x", float(i), i)
+        """
+    outcome = run(
+        lib,
+        textwrap.dedent(code) + ending,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def exit_on_stuck_disk(lib: str, root: str) -> Outcome:
+    """The disk stops answering writes; the script ends without close(). Prints ``exited=``
+    (seconds) from the last exit handler: how long the interpreter's exit took for the writer.
+    The mount is torn down right after, so that the process can finish."""
+    with slow_disk(root, delay=0) as (mountpoint, _):
+        logdir = os.path.join(mountpoint, "run")
+        stuck = os.path.join(root, "stuck")
+        code = f"""
+            import atexit, sys, time
+            start = time.monotonic()
+            atexit.register(lambda: print(f"exited={{time.monotonic() - start:.1f}}", flush=True))
+            w = SummaryWriter({logdir!r})
+            if "turboboard" in sys.modules:
+                # The exit timeout is 30 s; shorter here to keep the test short.
+                import turboboard.writer
+                turboboard.writer._EXIT_TIMEOUT_SECS = 2.0
+            for i in range(20):
+                w.add_scalar("x", float(i), i)
+            open({stuck!r}, "w").close()  # the next write waits for ever
+            for i in range(20, 40):
+                w.add_scalar("x", float(i), i)
+            start = time.monotonic()
+            """
+        proc = subprocess.Popen(
+            [sys.executable, "-c", IMPORTS[lib] + textwrap.dedent(code)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        start = time.monotonic()
+        lines: list[str] = []
+        assert proc.stdout is not None
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+        deadline = start + 20
+        while not any("exited=" in x for x in lines) and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        in_time = any("exited=" in x for x in lines)
+    # The mount is gone: anything the process still waited on has failed.
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    reader.join(timeout=5)
+    assert proc.stderr is not None
+    out, err = "".join(lines), proc.stderr.read()
+    # Exit handlers that finished only once the mount was torn down count as a hang.
+    return Outcome(proc.returncode if in_time else None, out, err, time.monotonic() - start)
+
+
+def disk_full(lib: str, root: str, mode: str = "scalars") -> Outcome:
+    """Logs into a 256 KiB tmpfs until the library raises (or 20 s pass). Prints
+    ``raised=<exception>`` and ``after=<seconds since the disk filled>``; then what close()
+    does."""
+    mount = os.path.join(root, "tmpfs")
+    with small_tmpfs(mount, "256k"):
+        logdir = os.path.join(mount, "run")
+        flush_secs = 0.2 if mode == "periodic" else 120
+        max_queue = 10**6 if mode == "periodic" else 10
+        outcome = run(
+            lib,
+            f"""
+            import os, time
+            w = SummaryWriter({logdir!r}, max_queue={max_queue}, flush_secs={flush_secs})
+            full_at = None
+            try:
+                for i in range(10**7):
+                    w.add_scalar("x", float(i), i)
+                    if {mode == "flush"} and i % 100 == 0:
+                        w.flush()
+                    if full_at is None and os.statvfs({mount!r}).f_bavail == 0:
+                        full_at = time.monotonic()
+                        print("full", flush=True)
+                    if full_at and time.monotonic() - full_at > 20:
+                        print("raised=nothing")
+                        break
+                    if {mode == "periodic"}:
+                        time.sleep(0.0002)
+            except Exception as e:
+                print(f"raised={{type(e).__name__}}: {{e}}")
+                print(f"errno={{getattr(e, 'errno', None)}}")
+                print(f"after={{time.monotonic() - (full_at or time.monotonic()):.2f}}")
+            try:
+                w.close()
+                print("close=ok")
+            except Exception as e:
+                print(f"close={{type(e).__name__}}")
+            """,
+            timeout=60,
+        )
+        outcome.files = read_files(logdir)
+    return outcome
+
+
+def removed_logdir(lib: str, root: str, periodic: bool) -> Outcome:
+    """Removes the log directory while logging; with ``periodic``, relies on ``flush_secs``
+    instead of calling flush(). Prints ``raised=`` and ``after=`` (seconds after removal)."""
+    logdir = os.path.join(root, "run")
+    flush = "" if periodic else "w.flush()"
+    return run(
+        lib,
+        f"""
+        import shutil, time
+        w = SummaryWriter({logdir!r}, flush_secs={0.2 if periodic else 120})
+        w.add_scalar("x", 0.0, 0)
+        w.flush()
+        shutil.rmtree({logdir!r})
+        start = time.monotonic()
+        try:
+            for i in range(1, 10**6):
+                w.add_scalar("x", float(i), i)
+                {flush}
+                time.sleep(0.001)
+                if time.monotonic() - start > 5:
+                    print("raised=nothing")
+                    break
+        except Exception as e:
+            print(f"raised={{type(e).__name__}}: {{e}}")
+            print(f"after={{time.monotonic() - start:.2f}}")
+        import os
+        print(f"recreated={{os.path.exists({logdir!r})}}")
+        """,
+        timeout=60,
+    )
+
+
+def removed_logdir_at_exit(lib: str, root: str) -> Outcome:
+    """Removes the log directory, logs, and exits without close(): is the loss reported?"""
+    logdir = os.path.join(root, "run")
+    return run(
+        lib,
+        f"""
+        import shutil
+        w = SummaryWriter({logdir!r})
+        shutil.rmtree({logdir!r})
+        w.add_scalar("x", 1.0, 1)
+        """,
+        timeout=60,
+    )
+
+
+def fork_child_logs(lib: str, root: str) -> Outcome:
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import os
+        w = SummaryWriter({logdir!r}, max_queue=1000)
+        w.add_scalar("parent", 0.0, 0)  # still queued at the fork
+        pid = os.fork()
+        if pid == 0:
+            for i in range(100):
+                w.add_scalar("child", float(i), i)
+            w.close()
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        print(f"child_status={{status}}")
+        w.add_scalar("parent", 1.0, 1)
+        w.close()
+        """,
+        timeout=30,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def multiprocessing_children(lib: str, root: str, method: str, flush: bool = True) -> Outcome:
+    """A module-level writer; a pool of children of ``method`` (fork, spawn, forkserver) logs
+    into it, with or without ``flush()``, and is closed and joined."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import multiprocessing as mp
+        w = SummaryWriter({logdir!r})
+
+        def work(i):
+            w.add_scalar("child", float(i), i)
+            if {flush}:
+                w.flush()
+            return i
+
+        if __name__ == "__main__":
+            w.add_scalar("parent", 0.0, 0)
+            pool = mp.get_context({method!r}).Pool(2)
+            assert pool.map(work, range(8)) == list(range(8))
+            pool.close()
+            pool.join()
+            w.add_scalar("parent", 1.0, 1)
+            w.close()
+        """,
+        timeout=90,
+        cwd=root,
+        script=True,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def dataloader_workers(lib: str, root: str, context: str, flush: bool = True) -> Outcome:
+    """torch DataLoader, num_workers=2, a dataset that logs through the writer it holds, with
+    or without ``flush()``."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import torch
+        from torch.utils.data import DataLoader, Dataset
+
+        class Logged(Dataset):
+            def __init__(self, writer):
+                self.writer = writer
+            def __len__(self):
+                return 16
+            def __getitem__(self, i):
+                self.writer.add_scalar("item", float(i), i)
+                if {flush}:
+                    self.writer.flush()
+                return torch.tensor([float(i)])
+
+        if __name__ == "__main__":
+            w = SummaryWriter({logdir!r})
+            loader = DataLoader(Logged(w), batch_size=4, num_workers=2,
+                                multiprocessing_context={context!r})
+            total = sum(float(b.sum()) for b in loader)
+            w.add_scalar("total", total, 0)
+            w.close()
+            print(f"total={{total}}")
+        """,
+        timeout=120,
+        cwd=root,
+        script=True,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def threads_one_writer(lib: str, root: str, n: int = 2000) -> Outcome:
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import threading
+        import numpy as np
+        w = SummaryWriter({logdir!r})
+        def log(t):
+            rng = np.random.default_rng(t)
+            for i in range({n}):
+                w.add_scalar(f"s{{t}}", float(i), i)
+                if i % 50 == 0:
+                    w.add_histogram(f"h{{t}}", rng.normal(size=100_000), i)
+                    w.add_text(f"t{{t}}", "z" * 10_000, i)
+        threads = [threading.Thread(target=log, args=(t,)) for t in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        w.close()
+        """,
+        timeout=120,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def writers_in_one_second(lib: str, root: str, processes: bool) -> Outcome:
+    """20 writers opened on one directory at the same moment (in 20 processes, or in one),
+    each logging 100 scalars under its own tag."""
+    logdir = os.path.join(root, "run")
+    ready = os.path.join(root, "ready")
+    os.makedirs(ready)
+    # A barrier: every process has started and imported before any opens its writer.
+    writer_code = f"""
+        import os, time
+        open(os.path.join({ready!r}, str(KS[0])), "w").close()
+        while len(os.listdir({ready!r})) < {20 if processes else 1}:
+            time.sleep(0.001)
+        writers = [SummaryWriter({logdir!r}) for k in KS]
+        for k, w in zip(KS, writers):
+            for i in range(100):
+                w.add_scalar(f"w{{k}}", float(i), i)
+        for w in writers:
+            w.close()
+        """
+    if processes:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", f"{IMPORTS[lib]}\nKS = [{k}]{textwrap.dedent(writer_code)}"],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for k in range(20)
+        ]
+        codes = [p.wait(timeout=300) for p in procs]
+        outcome = Outcome(max(codes, key=abs), "", "".join(p.stderr.read() for p in procs), 0.0)
+    else:
+        outcome = run(lib, "KS = range(20)\n" + textwrap.dedent(writer_code), timeout=60)
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def close_flush_misuse(lib: str, root: str) -> Outcome:
+    """close() twice, calls after close(), flush() from 8 threads while 8 threads log."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import threading
+        w = SummaryWriter({logdir!r})
+        def log(t):
+            for i in range(500):
+                w.add_scalar(f"s{{t}}", float(i), i)
+        def flush():
+            for _ in range(50):
+                w.flush()
+        threads = [threading.Thread(target=f, args=a) for t in range(8)
+                   for f, a in ((log, (t,)), (flush, ()))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        w.close()
+        w.close()
+        for call in ("flush", "scalar", "close"):
+            try:
+                if call == "scalar":
+                    w.add_scalar("after", 1.0, 1)
+                else:
+                    getattr(w, call)()
+                print(f"{{call}}_after_close=ok")
+            except Exception as e:
+                print(f"{{call}}_after_close={{type(e).__name__}}")
+        """,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
+    """A producer of 40 MiB of text against a disk that takes ``delay`` s per 128 KiB write,
+    with a Python thread spinning beside it. Prints ``peak_mb`` (the most the RSS grew, sampled
+    by that thread),
+    ``spins_while_blocked`` (the spinner's progress during the call that waited longest) and
+    ``longest`` (that call's seconds)."""
+    with slow_disk(root, delay) as (mountpoint, backing):
+        logdir = os.path.join(mountpoint, "run")
+        extra = ", max_queue_bytes=2 << 20" if lib == "turboboard" else ""
+        outcome = run(
+            lib,
+            f"""
+            import os, threading, time
+            w = SummaryWriter({logdir!r}{extra})
+            text = "x" * (1 << 20)
+            spins = 0
+            done = False
+            page = os.sysconf("SC_PAGE_SIZE")
+            def rss():
+                with open("/proc/self/statm") as f:
+                    return int(f.read().split()[1]) * page
+            base = peak = rss()
+            def spin():
+                global spins, peak
+                while not done:
+                    spins += 1
+                    if spins % 1000 == 0:
+                        peak = max(peak, rss())
+            spinner = threading.Thread(target=spin)
+            spinner.start()
+            longest, spun = 0.0, 0
+            for i in range(40):
+                before, t = spins, time.monotonic()
+                w.add_text("t", text, i)
+                took = time.monotonic() - t
+                if took > longest:
+                    longest, spun = took, spins - before
+            done = True
+            spinner.join()
+            print(f"peak_mb={{(peak - base) / 2**20:.1f}}")
+            print(f"longest={{longest:.3f}}")
+            print(f"spins_while_blocked={{spun}}")
+            w.close()
+            """,
+            timeout=120,
+        )
+        outcome.files = read_files(os.path.join(backing, "run"))
+    return outcome
+
+
+# The comparison table.
+
+
+def _table() -> list[tuple[str, dict[str, str]]]:
+    def describe(lib: str, name: str, fn) -> str:
+        with tempfile.TemporaryDirectory() as root:
+            try:
+                o = fn(lib, root)
+            except MountUnavailable as e:
+                return f"skipped ({e})"
+            except Exception as e:
+                return f"scenario error: {type(e).__name__}: {e}"
+        status = "hang" if o.hung else ("ok" if o.returncode == 0 else f"exit {o.returncode}")
+        if o.hung:
+            status = f"hang (killed after {o.seconds:.0f} s)"
+        valid = "" if o.files.valid else ", corrupt file"
+        return describe_outcome(name, o, status) + valid
+
+    rows = []
+    for name, fn in SCENARIOS.items():
+        rows.append((name, {lib: describe(lib, name, fn) for lib in LIBS}))
+        print(name, rows[-1][1], file=sys.stderr, flush=True)
+    return rows
+
+
+def describe_outcome(name: str, o: Outcome, status: str) -> str:
+    m = o.marks()
+    f = o.files
+    if name == "SIGKILL after flush() of 20,000 scalars":
+        return f"{len(f.steps('x')):,} of 20,000 on disk"
+    if name.startswith("SIGKILL at random"):
+        return f"{status}; tails {sorted(set(f.tails))}"
+    if name.startswith("exit without close"):
+        return f"{status}; {len(f.steps('x')):,} of 5,000 on disk"
+    if name.startswith("os._exit"):
+        return f"{status}; {len(f.steps('x')):,} of 5,000 on disk"
+    if name.startswith("stuck disk"):
+        return "exit hangs" if o.hung else f"exit handlers done in {m.get('exited')} s"
+    if name.startswith("disk full"):
+        if o.hung:
+            return "hang"
+        return f"{m.get('raised', '?')[:40]} after {m.get('after', '?')} s; close: {m.get('close')}"
+    if name.startswith("log dir removed"):
+        if "at exit" in name:
+            return "warned" if "turboboard" in o.stderr or o.stderr.strip() else "silent"
+        return f"{m.get('raised', '?')[:40]} after {m.get('after', '-')} s"
+    if name.startswith("os.fork"):
+        if o.hung:
+            return "child hangs"
+        return (
+            f"child status {m.get('child_status')}; {len(f.paths)} files; child events "
+            f"{len(f.steps('child'))}/100; parent {f.steps('parent')}"
+        )
+    if name.startswith("multiprocessing") or name.startswith("DataLoader"):
+        if o.hung:
+            return "hang"
+        tag = "child" if name.startswith("multi") else "item"
+        n = 8 if tag == "child" else 16
+        return f"{status}; {len(f.paths)} files; {len(set(f.steps(tag)))}/{n} child events"
+    if name.startswith("8 threads"):
+        return f"{status}; {len(f.steps('s0')) * 8 if f.paths else 0} scalars"
+    if name.startswith("20 writers"):
+        writers = len({t for t, _ in f.all_values})
+        return f"{status}; {len(f.paths)} files; events of {writers}/20 writers"
+    if name.startswith("close twice"):
+        calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
+        return f"{status}; after close: {calls}"
+    if name.startswith("slow disk"):
+        return (
+            f"{status}; peak RSS +{m.get('peak_mb')} MB; longest call {m.get('longest')} s, "
+            f"other thread ran {m.get('spins_while_blocked')} loops meanwhile"
+        )
+    return status
+
+
+SCENARIOS = {
+    "SIGKILL after flush() of 20,000 scalars": sigkill_after_flush,
+    "SIGKILL at random moments (5 runs)": lambda lib, root: _worst(
+        [sigkill_while_logging(lib, os.path.join(root, str(k)), 0.3 + 0.4 * k) for k in range(5)]
+    ),
+    "exit without close (5,000 scalars)": exit_without_close,
+    "os._exit after flush()": lambda lib, root: exit_without_close(
+        lib, root, os_exit_after_flush=True
+    ),
+    "stuck disk at exit": exit_on_stuck_disk,
+    "disk full (256 KiB tmpfs)": disk_full,
+    "disk full, periodic flush only": lambda lib, root: disk_full(lib, root, "periodic"),
+    "log dir removed, flush()": lambda lib, root: removed_logdir(lib, root, periodic=False),
+    "log dir removed, periodic flush only": lambda lib, root: removed_logdir(
+        lib, root, periodic=True
+    ),
+    "log dir removed, then exit without close (at exit)": removed_logdir_at_exit,
+    "os.fork child logs via the inherited writer": fork_child_logs,
+    "multiprocessing fork pool": lambda lib, root: multiprocessing_children(lib, root, "fork"),
+    "multiprocessing spawn pool": lambda lib, root: multiprocessing_children(lib, root, "spawn"),
+    "multiprocessing fork pool, no flush() in the workers": lambda lib, root: (
+        multiprocessing_children(lib, root, "fork", flush=False)
+    ),
+    "DataLoader workers (fork)": lambda lib, root: dataloader_workers(lib, root, "fork"),
+    "DataLoader workers (fork), no flush() in the workers": lambda lib, root: dataloader_workers(
+        lib, root, "fork", flush=False
+    ),
+    "DataLoader workers (spawn)": lambda lib, root: dataloader_workers(lib, root, "spawn"),
+    "8 threads into one writer": threads_one_writer,
+    "20 writers in one second, one process": lambda lib, root: writers_in_one_second(
+        lib, root, processes=False
+    ),
+    "20 writers in one second, 20 processes": lambda lib, root: writers_in_one_second(
+        lib, root, processes=True
+    ),
+    "close twice, calls after close, flush from threads": close_flush_misuse,
+    "slow disk (FUSE, 5 ms per 128 KiB write), 40 MiB producer": slow_disk_producer,
+}
+
+
+def _worst(outcomes: list[Outcome]) -> Outcome:
+    bad = [o for o in outcomes if not o.files.valid]
+    worst = bad[0] if bad else outcomes[0]
+    worst.files.tails = sorted({t for o in outcomes for t in o.files.tails})
+    return worst
+
+
+def main() -> None:
+    only = sys.argv[1:]
+    if only:
+        for key in list(SCENARIOS):
+            if not any(o.lower() in key.lower() for o in only):
+                del SCENARIOS[key]
+    rows = _table()
+    print("| scenario | " + " | ".join(LIBS) + " |")
+    print("| --- |" + " --- |" * len(LIBS))
+    for name, cells in rows:
+        print(f"| {name} | " + " | ".join(cells[lib] for lib in LIBS) + " |")
+
+
+if __name__ == "__main__":
+    main()
