@@ -155,7 +155,8 @@ class SummaryWriter(PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),
-    with the encoding and the writing done in Rust.
+    with the encoding and the writing done in Rust. Unlike theirs, it can be pickled: in another
+    process (spawn, ``DataLoader`` workers) it opens a new event file of its own.
 
     Args:
         logdir: Save directory location. Default is ``runs/CURRENT_DATETIME_HOSTNAME``.
