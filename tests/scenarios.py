@@ -766,7 +766,9 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
         n = 8 if tag == "child" else 16
         return f"{status}; {len(f.paths)} files; {len(set(f.steps(tag)))}/{n} child events"
     if name.startswith("8 threads"):
-        return f"{status}; {len(f.steps('s0')) * 8 if f.paths else 0} scalars"
+        scalars = sum(len(f.steps(f"s{t}")) for t in range(8))
+        others = sum(len(f.steps(f"h{t}")) + len(f.steps(f"t{t}/text_summary")) for t in range(8))
+        return f"{status}; {scalars:,}/16,000 scalars, {others}/640 histograms and texts"
     if name.startswith("20 writers"):
         writers = len({t for t, _ in f.all_values})
         return f"{status}; {len(f.paths)} files; events of {writers}/20 writers"

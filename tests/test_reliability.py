@@ -223,3 +223,22 @@ def test_a_pickled_writer_opens_its_own_file(logdir):
     files = scenarios.read_files(logdir)
     assert len(files.paths) == 2 and all(p.endswith(".a") for p in files.paths)
     assert sorted(files.values) == [[("x", 0)], [("y", 0)]]
+
+
+def test_a_full_disk_at_open_raises_and_leaves_no_torn_file(tmp_path):
+    mount = str(tmp_path / "tmpfs")
+
+    def full_disk_open() -> None:
+        with scenarios.small_tmpfs(mount, "64k"):
+            fd = os.open(os.path.join(mount, "filler"), os.O_WRONLY | os.O_CREAT)
+            with pytest.raises(OSError):
+                while True:
+                    os.write(fd, b"\0" * 4096)
+            os.close(fd)
+            with pytest.raises(OSError) as info:
+                turboboard.SummaryWriter(os.path.join(mount, "run"))
+            assert info.value.errno == errno.ENOSPC
+            # The file whose first record could not be written is gone, not left torn.
+            assert os.listdir(os.path.join(mount, "run")) == []
+
+    _mounted(full_disk_open)

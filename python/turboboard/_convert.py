@@ -41,7 +41,10 @@ def to_numpy(x: Any, arg: str) -> np.ndarray:
 def scalar(x: Any, arg: str) -> float:
     """``x`` (a number, or an array or tensor holding exactly one) as a Python float."""
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{arg}: {x!r} is too large for a float") from None
     if _is_torch(x):
         if x.numel() != 1:
             raise ValueError(

@@ -157,7 +157,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),
-    with the encoding and the writing done in Rust.
+    with the encoding and the writing done in Rust. Unlike theirs, it can be pickled: in another
+    process (spawn, ``DataLoader`` workers) it opens a new event file of its own.
 
     Args:
         logdir: Save directory location. Default is ``runs/CURRENT_DATETIME_HOSTNAME``.
@@ -301,10 +302,10 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
                     tag, scalar_value, global_step, walltime, display_name, summary_description
                 )
         except OverflowError:
-            # An int step beyond 64 bits is checked here, off the fast path: step() raises a
-            # ValueError naming global_step if it is the cause.
+            # Checked here, off the fast path: an int step beyond 64 bits (step() raises a
+            # ValueError naming global_step), or else an int walltime beyond a float's range.
             _convert.step(global_step)
-            raise
+            raise ValueError(f"walltime: expected a number of seconds, got {walltime!r}") from None
 
     def add_scalars(
         self,
@@ -457,6 +458,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         ``dataformats`` ``CHW`` or ``HWC``.
         """
         if isinstance(img_tensor, (list, tuple)):
+            if not isinstance(dataformats, str):
+                raise TypeError(f"dataformats: expected a string, got {type(dataformats).__name__}")
             if dataformats.upper() not in ("CHW", "HWC"):
                 raise ValueError(
                     f"dataformats: a list of images needs 'CHW' or 'HWC', got {dataformats!r}"
@@ -524,6 +527,7 @@ def _bin_edges(values: np.ndarray, bins: Any) -> np.ndarray:
         return np.array([0.0, 1.0])
     try:
         edges = np.histogram_bin_edges(values.astype(np.float64), bins)
-    except ValueError as e:
+        # Explicit edges come back as given: strings or objects fail here.
+        return np.ascontiguousarray(edges, dtype=np.float64)
+    except (ValueError, TypeError) as e:
         raise ValueError(f"bins: {e}") from None
-    return np.ascontiguousarray(edges, dtype=np.float64)
