@@ -1,6 +1,7 @@
 """A real TensorBoard server on 127.0.0.1 serves what turboboard wrote, through its HTTP API,
 with both of its loaders (the Python one and the Rust data server)."""
 
+import contextlib
 import json
 import os
 import socket
@@ -35,23 +36,15 @@ def run_dir(tmp_path_factory):
     return logdir.parent
 
 
-@pytest.fixture(scope="module", params=["false", "true"], ids=["python-loader", "data-server"])
-def server(request, run_dir):
+@contextlib.contextmanager
+def serve(logdir, load_fast, ready):
+    """A TensorBoard server on 127.0.0.1 over ``logdir`` (``load_fast`` "false": the Python
+    loader, "true": the Rust data server), yielded as its base URL once ``ready(base)``."""
     port = free_port()
     cmd = [
-        sys.executable,
-        "-m",
-        "tensorboard.main",
-        "--logdir",
-        str(run_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--load_fast",
-        request.param,
-        "--reload_interval",
-        "1",
+        *(sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir)),
+        *("--host", "127.0.0.1", "--port", str(port), "--load_fast", load_fast),
+        *("--reload_interval", "1"),
     ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -60,8 +53,7 @@ def server(request, run_dir):
         deadline = time.time() + 90
         while True:
             try:
-                tags = get(base, "/data/plugin/scalars/tags")
-                if tags.get("demo"):
+                if ready(base):
                     break
             except OSError:
                 pass
@@ -74,6 +66,19 @@ def server(request, run_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+LOADERS = {"params": ["false", "true"], "ids": ["python-loader", "data-server"]}
+
+
+def demo_served(base):
+    return get(base, "/data/plugin/scalars/tags").get("demo")
+
+
+@pytest.fixture(scope="module", **LOADERS)
+def server(request, run_dir):
+    with serve(run_dir, request.param, demo_served) as base:
+        yield base
 
 
 def get(base, path, **params):

@@ -1,16 +1,11 @@
 """A real TensorBoard server on 127.0.0.1 serves turboboard's audio, video and boxed images through
 its audio and images plugins' HTTP API, with both of its loaders."""
 
-import os
-import subprocess
-import sys
-import time
-
 import numpy as np
 import pytest
 import turboboard
 from conftest import decode_png, summary_events, write_with
-from test_tensorboard_server import free_port, get
+from test_tensorboard_server import LOADERS, get, serve
 
 RUN = "media"
 TBX_RUN = "tbx"  # the same audio written by tensorboardX
@@ -34,35 +29,15 @@ def run_dir(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module", params=["false", "true"], ids=["python-loader", "data-server"])
+def both_runs_served(base):
+    tags = get(base, "/data/plugin/audio/tags")
+    return tags.get(RUN) and tags.get(TBX_RUN)
+
+
+@pytest.fixture(scope="module", **LOADERS)
 def server(request, run_dir):
-    port = free_port()
-    cmd = [
-        *(sys.executable, "-m", "tensorboard.main", "--logdir", str(run_dir)),
-        *("--host", "127.0.0.1", "--port", str(port), "--load_fast", request.param),
-        *("--reload_interval", "1"),
-    ]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                tags = get(base, "/data/plugin/audio/tags")
-                if tags.get(RUN) and tags.get(TBX_RUN):
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(
-                    f"TensorBoard did not serve the run: {proc.stderr.read().decode()[-2000:]}"
-                )
-            time.sleep(0.5)
+    with serve(run_dir, request.param, both_runs_served) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_audio(server, run_dir):
