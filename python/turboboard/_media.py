@@ -54,10 +54,9 @@ class MediaMixin:
     """``add_audio``, ``add_video``, ``add_image_with_boxes`` and ``add_figure``."""
 
     if TYPE_CHECKING:
-        _default_walltime: float | None
 
         def _writer_core(self) -> EventFileWriter | None: ...
-        def _step(self, global_step: Any) -> Step: ...
+        def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
         def add_image(
             self,
             tag: str,
@@ -108,9 +107,8 @@ class MediaMixin:
             ) from None
         if not 0 < rate < 2**32:
             raise ValueError(f"sample_rate: expected a positive number of Hz, got {rate}")
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_audio(tag, array, self._step(global_step), rate, walltime)
+        step, walltime = self._when(global_step, walltime)
+        core.add_audio(tag, array, step, rate, walltime)
 
     def add_video(
         self,
@@ -143,9 +141,8 @@ class MediaMixin:
         dataformats = _dataformats(dataformats)
         fps = _positive(fps, "fps")
         array = _convert.to_numpy(vid_tensor, "vid_tensor")
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_video(tag, array, self._step(global_step), fps, walltime, dataformats)
+        step, walltime = self._when(global_step, walltime)
+        core.add_video(tag, array, step, fps, walltime, dataformats)
 
     def add_image_with_boxes(
         self,
@@ -205,11 +202,8 @@ class MediaMixin:
                     stacklevel=2,
                 )
                 labels = None
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_image_with_boxes(
-            tag, image, boxes, self._step(global_step), walltime, dataformats, labels, rescale
-        )
+        step, walltime = self._when(global_step, walltime)
+        core.add_image_with_boxes(tag, image, boxes, step, walltime, dataformats, labels, rescale)
 
     def add_figure(
         self,

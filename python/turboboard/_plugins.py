@@ -35,11 +35,10 @@ class PluginsMixin:
     if TYPE_CHECKING:
         logdir: str
         _core: _core.EventFileWriter | None
-        _default_walltime: float | None
         _options: tuple[Any, ...]
 
         def _writer_core(self) -> _core.EventFileWriter | None: ...
-        def _step(self, global_step: Any) -> Step: ...
+        def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
 
     def add_pr_curve(
         self,
@@ -84,13 +83,12 @@ class PluginsMixin:
                     "weights: expected one weight or one per label "
                     f"(labels have shape {label_array.shape}), got shape {weight_array.shape}"
                 ) from None
-        if walltime is None:
-            walltime = self._default_walltime
+        step, walltime = self._when(global_step, walltime)
         core.add_pr_curve(
             tag,
             label_array,
             prediction_array,
-            self._step(global_step),
+            step,
             thresholds,
             weight_array,
             walltime,
@@ -133,9 +131,8 @@ class PluginsMixin:
             if array.ndim != 1:
                 raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
             arrays.append(array)
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_pr_curve_raw(tag, *arrays, self._step(global_step), thresholds, walltime)
+        step, walltime = self._when(global_step, walltime)
+        core.add_pr_curve_raw(tag, *arrays, step, thresholds, walltime)
 
     def add_custom_scalars(self, layout: Mapping[str, Mapping[str, Sequence[Any]]]) -> None:
         """Lays out the custom scalars dashboard: charts that gather several scalar tags.
@@ -176,7 +173,7 @@ class PluginsMixin:
                     raise TypeError(f"{arg}: expected [chart type, tags], got {chart!r}")
                 entries.append((title, chart[0] == "Margin", _tags(chart[1], arg)))
             categories.append((category, entries))
-        core.add_custom_scalars(categories, self._step(None), self._default_walltime)
+        core.add_custom_scalars(categories, *self._when(None, None))
 
     def add_custom_scalars_multilinechart(
         self, tags: Sequence[str], category: str = "default", title: str = "untitled"
@@ -234,15 +231,14 @@ class PluginsMixin:
             json_config = json.dumps(config_dict, sort_keys=True)
         except (TypeError, ValueError) as e:
             raise TypeError(f"config_dict: expected a JSON-serializable dict: {e}") from None
-        if walltime is None:
-            walltime = self._default_walltime
+        step, walltime = self._when(global_step, walltime)
         core.add_mesh(
             tag,
             arrays["vertices"],
             arrays["colors"],
             arrays["faces"],
             json_config,
-            self._step(global_step),
+            step,
             walltime,
         )
 
@@ -264,9 +260,8 @@ class PluginsMixin:
         if core is None:
             return
         array, kind = _tensor_array(tensor)
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_tensor(tag, array, self._step(global_step), walltime, kind)
+        step, walltime = self._when(global_step, walltime)
+        core.add_tensor(tag, array, step, walltime, kind)
 
     def add_hparams(
         self,
@@ -326,8 +321,7 @@ class PluginsMixin:
             return
         run = name or run_name or str(time.time())
         path = _paths.join_inside(self.logdir, run, "name" if name else "run_name")
-        step = self._step(global_step)
-        walltime = self._default_walltime
+        step, walltime = self._when(global_step, None)
         from .writer import FileWriter  # writer.py imports this module
 
         writer = FileWriter(path, *self._options)

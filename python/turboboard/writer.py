@@ -239,6 +239,10 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         """The directory where event files are written."""
         return self.logdir
 
+    def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]:
+        """The step and wall time of an event, with ``use_metadata``'s defaults applied."""
+        return self._step(global_step), self._default_walltime if walltime is None else walltime
+
     def _step(self, global_step: Any) -> Step:
         if global_step is None:
             return self._default_step
@@ -327,8 +331,7 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
                 "tag_scalar_dict: expected a dict of tag to value, "
                 f"got {type(tag_scalar_dict).__name__}"
             )
-        global_step = self._step(global_step)
-        walltime = self._default_walltime if walltime is None else walltime
+        global_step, walltime = self._when(global_step, walltime)
         if walltime is None:
             walltime = time.time()
         for key, value in tag_scalar_dict.items():
@@ -379,9 +382,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         edges = None if isinstance(bins, str) and bins == "tensorflow" else _bin_edges(array, bins)
         if max_bins is not None and (not isinstance(max_bins, int) or max_bins < 1):
             raise ValueError(f"max_bins: expected a positive integer, got {max_bins!r}")
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_histogram(tag, array, self._step(global_step), walltime, edges, max_bins)
+        step, walltime = self._when(global_step, walltime)
+        core.add_histogram(tag, array, step, walltime, edges, max_bins)
 
     def add_histogram_raw(
         self,
@@ -409,11 +411,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
                 (min, max, num, sum, sum_squares), ("min", "max", "num", "sum", "sum_squares")
             )
         ]
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_histogram_raw(
-            tag, *stats, limits.tolist(), counts.tolist(), self._step(global_step), walltime
-        )
+        step, walltime = self._when(global_step, walltime)
+        core.add_histogram_raw(tag, *stats, limits.tolist(), counts.tolist(), step, walltime)
 
     def add_image(
         self,
@@ -440,9 +439,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         if not isinstance(dataformats, str):
             raise TypeError(f"dataformats: expected a string, got {type(dataformats).__name__}")
         array = _convert.to_numpy(img_tensor, "img_tensor")
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_image(tag, array, self._step(global_step), walltime, dataformats)
+        step, walltime = self._when(global_step, walltime)
+        core.add_image(tag, array, step, walltime, dataformats)
 
     def add_images(
         self,
@@ -483,9 +481,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
             return
         if not isinstance(text_string, str):
             raise TypeError(f"text_string: expected a str, got {type(text_string).__name__}")
-        if walltime is None:
-            walltime = self._default_walltime
-        core.add_text(tag, text_string, self._step(global_step), walltime)
+        step, walltime = self._when(global_step, walltime)
+        core.add_text(tag, text_string, step, walltime)
 
     def flush(self) -> None:
         """Returns once everything logged so far is written to the operating system."""
