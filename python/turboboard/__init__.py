@@ -7,6 +7,7 @@ A drop-in ``SummaryWriter`` for tensorboardX and torch.utils.tensorboard::
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .global_writer import GlobalSummaryWriter
 from .writer import FileWriter, SummaryWriter
 
 try:
@@ -14,4 +15,4 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["FileWriter", "SummaryWriter", "__version__"]
+__all__ = ["FileWriter", "GlobalSummaryWriter", "SummaryWriter", "__version__"]

@@ -293,9 +293,7 @@ class PluginsMixin:
         ``run_name`` by keyword. Unlike tensorboardX, nothing is written with
         ``write_to_disk=False``.
         """
-        for arg, mapping in (("hparam_dict", hparam_dict), ("metric_dict", metric_dict)):
-            if not isinstance(mapping, Mapping):
-                raise TypeError(f"{arg}: expected a dict, got {type(mapping).__name__}")
+        _check_hparams_args(hparam_dict, metric_dict)
         if isinstance(name, Mapping):
             raise TypeError(
                 "name: expected a str, got a dict (torch's third positional argument, "
@@ -313,8 +311,6 @@ class PluginsMixin:
         hparams = _hparams(hparam_dict, hparam_domain_discrete)
         metrics = []
         for key, value in metric_dict.items():
-            if not isinstance(key, str):
-                raise TypeError(f"metric_dict: expected str keys (scalar tags), got {key!r}")
             metrics.append((key, _convert.scalar(value, f"metric_dict[{key!r}]")))
         core = self._core or self._writer_core()
         if core is None:
@@ -331,6 +327,18 @@ class PluginsMixin:
                 writer.core.add_scalar(key, value, step, walltime)
         finally:
             writer.close()
+
+
+def _check_hparams_args(
+    hparam_dict: Any, metric_dict: Any
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    for arg, mapping in (("hparam_dict", hparam_dict), ("metric_dict", metric_dict)):
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"{arg}: expected a dict, got {type(mapping).__name__}")
+    for key in metric_dict:
+        if not isinstance(key, str):
+            raise TypeError(f"metric_dict: expected str keys (scalar tags), got {key!r}")
+    return hparam_dict, metric_dict
 
 
 def _thresholds(num_thresholds: Any) -> int:

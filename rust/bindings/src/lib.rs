@@ -8,6 +8,7 @@ mod arrays;
 mod errors;
 mod media;
 mod plugins;
+mod sink;
 mod writer;
 
 use pyo3::prelude::*;

@@ -16,6 +16,8 @@ use pyo3::pybacked::PyBackedStr;
 use turboboard_core::histogram::{self, Bins};
 use turboboard_core::proto::Event;
 use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
+
+use crate::sink::Sink;
 use turboboard_core::{image, record, scalar_record, summary};
 
 use crate::arrays::with_typed_array;
@@ -30,7 +32,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(100);
 /// of summary live in `#[pymethods]` blocks beside the code that builds it.
 #[pyclass(frozen, module = "turboboard._core")]
 pub struct EventFileWriter {
-    inner: EventWriter,
+    inner: Sink,
 }
 
 #[pymethods]
@@ -49,8 +51,20 @@ impl EventFileWriter {
         max_queue_bytes: usize,
     ) -> PyResult<Self> {
         let options = Options { max_queue, max_queue_bytes, flush_secs, filename_suffix };
-        let inner = py.detach(|| EventWriter::open(logdir, options)).py_err()?;
-        Ok(EventFileWriter { inner })
+        let writer = py.detach(|| EventWriter::open(logdir, options)).py_err()?;
+        Ok(EventFileWriter { inner: Sink::File(writer) })
+    }
+
+    /// A writer that keeps its events in memory, for [`Self::take_events`], instead of writing
+    /// a file.
+    #[staticmethod]
+    fn in_memory() -> Self {
+        EventFileWriter { inner: Sink::Memory(Default::default()) }
+    }
+
+    /// The serialized events an in-memory writer holds, which it then forgets.
+    fn take_events(&self) -> Vec<Vec<u8>> {
+        self.inner.take_events()
     }
 
     #[getter]
