@@ -1,8 +1,10 @@
 """The classic example: a small CNN learns handwritten digits, logged with turboboard.
 
 The data is scikit-learn's digits (1,797 8x8 images that ship inside the package, so nothing is
-downloaded), upscaled to 28x28. The run logs loss and accuracy, weight and gradient histograms,
-sample inputs and a text note, then prints how to open it in TensorBoard.
+downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: loss and accuracy,
+weight and gradient histograms, sample inputs, a confusion matrix drawn with matplotlib,
+per-class PR curves, a video and an audio clip made from inputs, a text note and the run's
+hyperparameters with its final metrics. It then prints how to open the run in TensorBoard.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ import argparse
 import time
 from datetime import datetime
 
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
@@ -49,6 +56,50 @@ class DigitNet(nn.Module):
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     with torch.no_grad():
         return (model(images).argmax(1) == labels).float().mean().item()
+
+
+def confusion_figure(labels: torch.Tensor, predicted: torch.Tensor) -> plt.Figure:
+    """A heatmap of how often each digit (row) was predicted as each other (column)."""
+    matrix = np.zeros((10, 10), dtype=int)
+    np.add.at(matrix, (labels.numpy(), predicted.numpy()), 1)
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.imshow(matrix, cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        if count:
+            color = "white" if count > matrix.max() / 2 else "black"
+            axes.text(col, row, count, ha="center", va="center", color=color, fontsize=8)
+    axes.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true digit")
+    axes.set_title("Validation confusion matrix")
+    figure.tight_layout()
+    return figure
+
+
+def sonify(image: torch.Tensor, sample_rate: int, seconds: float) -> torch.Tensor:
+    """The image as a spectrogram: each row is a tone (top row highest), each column a moment."""
+    rows = image.squeeze(0).flip(0)
+    frequencies = torch.linspace(300.0, 3000.0, rows.shape[0]).unsqueeze(1)
+    t = torch.arange(int(sample_rate * seconds)) / sample_rate
+    columns = (t / seconds * rows.shape[1]).long().clamp(max=rows.shape[1] - 1)
+    wave = (rows[:, columns] * torch.sin(2 * torch.pi * frequencies * t)).sum(0)
+    return wave / wave.abs().max().clamp(min=1e-6)
+
+
+def log_results(writer: SummaryWriter, model: nn.Module, val_x, val_y, step: int) -> None:
+    """What a finished model looks like: its mistakes, confusion matrix and PR curves."""
+    with torch.no_grad():
+        probabilities = F.softmax(model(val_x), dim=1)
+    predicted = probabilities.argmax(1)
+    mistakes = (predicted != val_y).nonzero().flatten()[:16]
+    if len(mistakes):
+        writer.add_images("inputs/val_mistakes", val_x[mistakes], step)
+    writer.add_figure("confusion_matrix", confusion_figure(val_y, predicted), step)
+    for digit in range(10):
+        writer.add_pr_curve(
+            f"pr_curve/digit_{digit}", val_y == digit, probabilities[:, digit], step
+        )
+    # Four videos of sixteen validation digits each, four frames a second.
+    writer.add_video("inputs/video", val_x[:64].reshape(4, 16, 1, 28, 28), step, fps=4)
+    writer.add_audio("inputs/sonified", sonify(val_x[0], 16000, 2.0), step, sample_rate=16000)
 
 
 def main() -> None:
@@ -94,15 +145,24 @@ def main() -> None:
                 f"epoch {epoch + 1}/{args.epochs}: val loss {val_loss:.3f}, val acc {val_acc:.1%}"
             )
 
-        mistakes = (model(val_x).argmax(1) != val_y).nonzero().flatten()[:16]
-        if len(mistakes):
-            writer.add_images("inputs/val_mistakes", val_x[mistakes], step)
+        log_results(writer, model, val_x, val_y, step)
         writer.add_text(
             "notes",
             f"**DigitNet** on scikit-learn digits (28x28), {args.epochs} epochs, Adam lr={args.lr},"
             f" batch {args.batch_size}.\n\nFinal validation accuracy: **{val_acc:.1%}**"
             f" after {time.time() - started:.1f} s.",
             step,
+        )
+        writer.add_hparams(
+            {
+                "lr": args.lr,
+                "batch_size": args.batch_size,
+                "epochs": args.epochs,
+                "seed": args.seed,
+            },
+            {"hparam/val_accuracy": val_acc, "hparam/val_loss": val_loss},
+            name="hparams",
+            global_step=step,
         )
 
     print(

@@ -22,8 +22,13 @@ def test_demo_writes_a_complete_run(tmp_path):
     tags = accumulate(str(logdir)).Tags()
     assert {"loss/train", "loss/val"} <= set(tags["scalars"])
     assert {"weights/conv1.weight", "gradients/fc2.bias"} <= set(tags["histograms"])
-    assert "inputs/train_samples" in tags["images"]
-    assert tags["tensors"] == ["notes/text_summary"]
+    assert {"inputs/train_samples", "confusion_matrix", "inputs/video"} <= set(tags["images"])
+    assert tags["audio"] == ["inputs/sonified"]
+    pr_curves = {f"pr_curve/digit_{d}" for d in range(10)}
+    assert set(tags["tensors"]) == {"notes/text_summary"} | pr_curves
+    hparams = accumulate(str(logdir / "hparams"))
+    assert {"hparam/val_accuracy", "hparam/val_loss"} <= set(hparams.Tags()["scalars"])
+    assert "_hparams_/experiment" in hparams.summary_metadata
     for run in ("train", "val"):
         sub = accumulate(str(logdir / "accuracy" / run))
         assert [s.step for s in sub.Scalars("accuracy")] == [0, 1]
