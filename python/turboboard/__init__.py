@@ -9,11 +9,14 @@ or, for code that builds its own writer, ``turboboard.patch()`` (or ``TURBOBOARD
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ._patch import patch, patched, unpatch
 
+# Not typing's: the start-up hook of TURBOBOARD_PATCH imports this package, and typing costs
+# more than the hook.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .writer import FileWriter, SummaryWriter
 
     __version__: str

@@ -6,18 +6,19 @@ the others the moment they are imported (a ``sys.meta_path`` hook), so patching 
 torch or tensorboardX itself. ``TURBOBOARD_PATCH=1`` in the environment patches at start-up:
 the wheel installs ``turboboard_patch.pth``, which imports this module only when the variable
 is set. Until one of the modules is imported, this module loads nothing but the standard
-library (the writer, numpy and the Rust extension come with the first swap).
+library (the writer, numpy and the Rust extension come with the first swap); it imports only
+``os`` and ``sys``, which every interpreter has loaded at start-up.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import warnings
-from collections.abc import Iterator
-from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 # Each module whose SummaryWriter is swapped, and the module that defines the original.
 _HOMES = {
@@ -55,7 +56,7 @@ class _Loader:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
 
-    def create_module(self, spec: Any) -> ModuleType | None:
+    def create_module(self, spec: Any) -> Any:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -66,6 +67,8 @@ class _Loader:
             try:
                 _swap(module)
             except Exception as e:  # patching must never break the user's import
+                import warnings
+
                 warnings.warn(
                     f"turboboard.patch: {module.__name__}.SummaryWriter is not turboboard's: "
                     f"{type(e).__name__}: {e}",
@@ -118,7 +121,7 @@ def unpatch() -> None:
     nothing."""
     global _active
     _active = False
-    with contextlib.suppress(ValueError):
+    if _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
     if not _ORIGINALS:  # nothing was swapped: keep the writer unimported
         return
@@ -130,15 +133,16 @@ def unpatch() -> None:
             module.SummaryWriter = original  # type: ignore[attr-defined]
 
 
-@contextlib.contextmanager
-def patched() -> Iterator[None]:
-    """``patch()`` inside a ``with`` block; on leaving it, the state from before comes back."""
-    was_active = _active
-    patch()
-    try:
-        yield
-    finally:
-        if not was_active:
+class patched:
+    """``with turboboard.patched():`` patches inside the block; on leaving it, the state from
+    before comes back."""
+
+    def __enter__(self) -> None:
+        self._was_active = _active
+        patch()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._was_active:
             unpatch()
 
 
@@ -149,6 +153,8 @@ def patch_from_environment() -> None:
     if value in ("1", "true", "yes", "on"):
         patch()
     elif value not in ("", "0", "false", "no", "off"):
+        import warnings
+
         warnings.warn(
             f"{_ENV}={value!r} is not 1 or 0 (true/false, yes/no, on/off): not patching",
             RuntimeWarning,
