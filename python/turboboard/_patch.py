@@ -5,9 +5,9 @@ The class is swapped in every module that offers it: at once in those already im
 the others the moment they are imported (a ``sys.meta_path`` hook), so patching never imports
 torch or tensorboardX itself. ``TURBOBOARD_PATCH=1`` in the environment patches at start-up:
 the wheel installs ``turboboard_patch.pth``, which imports this module only when the variable
-is set. Until one of the modules is imported, this module loads nothing but the standard
-library (the writer, numpy and the Rust extension come with the first swap); it imports only
-``os`` and ``sys``, which every interpreter has loaded at start-up.
+is set. Until one of those modules is imported, this one needs only ``os`` and ``sys``, which
+every interpreter has loaded at start-up; the writer, numpy and the Rust extension come with
+the first swap.
 """
 
 from __future__ import annotations
