@@ -145,3 +145,20 @@ def test_environment_variable_unset_or_off_patches_nothing():
     unclear = run_python(code, TURBOBOARD_PATCH="maybe")
     assert "swapped [False, False, False, False]" in unclear.stdout
     assert "TURBOBOARD_PATCH='maybe' is not 1 or 0" in unclear.stderr
+
+
+def test_a_failed_swap_never_breaks_the_import():
+    # turboboard's writer cannot load here: the import of tensorboardX must still work.
+    code = """
+        import sys
+        import turboboard
+        turboboard.patch()
+        sys.modules["turboboard.writer"] = None
+        import tensorboardX
+        print("original", tensorboardX.SummaryWriter.__module__)
+    """
+    result = run_python(code)
+    assert "original tensorboardX.writer" in result.stdout
+    assert "turboboard.patch: tensorboardX.writer.SummaryWriter is not turboboard's" in (
+        result.stderr
+    )
