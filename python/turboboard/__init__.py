@@ -3,16 +3,63 @@
 A drop-in ``SummaryWriter`` for tensorboardX and torch.utils.tensorboard::
 
     from turboboard import SummaryWriter
+
+or, for code that builds its own writer, ``turboboard.patch()`` (or ``TURBOBOARD_PATCH=1``).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .global_writer import GlobalSummaryWriter
-from .writer import FileWriter, SummaryWriter
+from ._patch import patch, patched, unpatch
 
-try:
-    __version__ = version("turboboard")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
+# Not typing's: the start-up hook of TURBOBOARD_PATCH imports this package, and typing costs
+# more than the hook.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-__all__ = ["FileWriter", "GlobalSummaryWriter", "SummaryWriter", "__version__"]
+    from . import summary
+    from .global_writer import GlobalSummaryWriter
+    from .writer import FileWriter, SummaryWriter
+
+    __version__: str
+
+__all__ = [
+    "FileWriter",
+    "GlobalSummaryWriter",
+    "SummaryWriter",
+    "__version__",
+    "patch",
+    "patched",
+    "summary",
+    "unpatch",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The writer (numpy, the Rust extension) loads on first use, so that the start-up hook of
+    # TURBOBOARD_PATCH imports nothing heavy.
+    if name in ("FileWriter", "SummaryWriter"):
+        from . import writer
+
+        value = getattr(writer, name)
+    elif name == "GlobalSummaryWriter":
+        from .global_writer import GlobalSummaryWriter as value
+    elif name == "summary":
+        import importlib
+
+        value = importlib.import_module(".summary", __name__)
+    elif name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("turboboard")
+        except PackageNotFoundError:  # running from a source tree
+            value = "0.0.0"
+    else:
+        raise AttributeError(f"module 'turboboard' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

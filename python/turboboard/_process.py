@@ -60,11 +60,13 @@ class PicklableWriter:
 
 def _reopen(cls: type, logdir: str, options: tuple[Any, ...], write_to_disk: bool) -> Any:
     max_queue, flush_secs, filename_suffix, max_queue_bytes = options
+    # logdir and write_to_disk already say what this rank writes: ranks=None keeps them.
     return cls(
         logdir,
         max_queue=max_queue,
         flush_secs=flush_secs,
         filename_suffix=filename_suffix,
         write_to_disk=write_to_disk,
+        ranks=None,
         max_queue_bytes=max_queue_bytes,
     )

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _convert, _core, _paths, _process
+from . import _convert, _core, _paths, _process, _ranks
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
 from ._process import PicklableWriter
@@ -170,6 +170,12 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         filename_suffix: Appended to every event file name in ``logdir``.
         write_to_disk: If False, nothing is written.
         log_dir: Alias of ``logdir`` (torch's name).
+        ranks: In a distributed job (torch.distributed initialised, or ``RANK`` set by torchrun
+            and other launchers): ``'zero'`` (the default) writes from rank 0 only, and the
+            other ranks get a writer whose methods do nothing; ``'all'`` writes each rank ``r``
+            to its own run ``<logdir>/rank_<r>``; None writes every process to ``logdir``, as
+            tensorboardX and torch do. The rank is read when the writer is made; a pickled
+            writer keeps it.
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
     """
 
@@ -183,6 +189,8 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
         filename_suffix: str = "",
         write_to_disk: bool = True,
         log_dir: str | None = None,
+        *,
+        ranks: _ranks.Ranks = "zero",
         **kwargs: Any,
     ) -> None:
         max_queue_bytes = kwargs.pop("max_queue_bytes", 64 << 20)
@@ -199,10 +207,11 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
             logdir = _paths.join_inside(
                 "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
             )
-        self.logdir = _logdir_arg(logdir)
+        self.logdir, self._write_to_disk = _ranks.resolve(
+            _logdir_arg(logdir), ranks, bool(write_to_disk)
+        )
         self.purge_step = None if purge_step is None else _convert.step(purge_step, "purge_step")
         self.kwargs = kwargs
-        self._write_to_disk = bool(write_to_disk)
         self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
         # Values given to add_scalars, for export_scalars_to_json.
         self.scalar_dict: dict[str, list[list[float]]] = {}
