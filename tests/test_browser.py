@@ -111,7 +111,7 @@ def browser():
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(arg)
-    # Both paths given: Selenium Manager has nothing to download.
+    # With chromedriver's path given, Selenium Manager (which would download one) is skipped.
     driver = webdriver.Chrome(options=options, service=Service(chromedriver))
     try:
         driver.set_page_load_timeout(TIMEOUT)
@@ -129,9 +129,9 @@ def screenshots(tmp_path_factory) -> Path:
 
 
 def wait_until(browser, plugin: str, script: str, want: Any, *args: Any) -> Any:
-    """Runs ``script`` (with ``deep``, ``plugin``'s visible ``dashboard`` element and ``args`` in
-    scope) until it returns ``want`` (a value, or a predicate of what it returns); on timeout the
-    failure shows the page's last answer."""
+    """Runs ``script`` (with ``deep``, ``plugin``'s visible ``dashboard`` element and ``args`` as
+    ``arguments[1:]`` in scope) until it returns ``want`` (a value, or a predicate of what it
+    returns); on timeout the failure shows the page's last answer."""
     accept = want if callable(want) else want.__eq__
     last: list[Any] = [None]
 
@@ -141,10 +141,11 @@ def wait_until(browser, plugin: str, script: str, want: Any, *args: Any) -> Any:
 
     try:
         WebDriverWait(browser, TIMEOUT, poll_frequency=0.25).until(accepted)
+        return last[0]
     except TimeoutException:
-        wanted = "" if callable(want) else f"\nwanted:    {want!r}"
-        pytest.fail(f"the {plugin} dashboard showed:\n{last[0]!r}{wanted}")
-    return last[0]
+        pass
+    wanted = "" if callable(want) else f"\nwanted:    {want!r}"
+    pytest.fail(f"the {plugin} dashboard showed:\n{last[0]!r}{wanted}")
 
 
 def show(browser, base: str, plugin: str, card: str, rendered: str, want: Any) -> None:
@@ -158,15 +159,19 @@ def show(browser, base: str, plugin: str, card: str, rendered: str, want: Any) -
 
 
 def test_scalars_draw_a_line_through_every_point(browser, tensorboard, files, screenshots):
-    # A chart's longest line has a point per step (add_scalars' runs share one chart).
+    # A chart has a line per run (add_scalars' runs share one chart), in the run's colour.
     expected = {
-        tag: max(len(files.Scalars(run, tag)) for run in runs)
+        tag: sorted(len(files.Scalars(run, tag)) for run in runs)
         for tag, runs in runs_with(files, "scalars").items()
     }
     assert {"loss/train", "loss/val", "accuracy"} <= expected.keys()
-    points = """Math.max(0, ...deep(card, "path.line")
-        .map((line) => (line.getAttribute("d") || "").split("L").length))"""
-    show(browser, tensorboard, "scalars", "tf-scalar-card", points, expected)
+    points_per_colour = """Object.values(deep(card, "path.line").reduce((points, line) => {
+            const colour = getComputedStyle(line).stroke, d = line.getAttribute("d");
+            if (d && colour !== "none")
+                points[colour] = Math.max(points[colour] || 0, d.split("L").length);
+            return points;
+        }, {})).sort((a, b) => a - b)"""
+    show(browser, tensorboard, "scalars", "tf-scalar-card", points_per_colour, expected)
     browser.save_screenshot(str(screenshots / "scalars.png"))
 
 
