@@ -5,5 +5,6 @@ set -euo pipefail
 command -v chromium >/dev/null && command -v chromedriver >/dev/null && exit 0
 SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+# Without recommends Chromium brings no font: DejaVu covers what TensorBoard's own fonts do not.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     chromium chromium-driver fonts-dejavu-core
