@@ -20,4 +20,5 @@ for target in record_reader histogram; do
 done
 echo "== ruff"; ruff check python tests benches examples && ruff format --check python tests benches examples
 echo "== stub of the extension"; python -m mypy.stubtest turboboard._core
+echo "== Chromium for tests/test_browser.py"; "$ROOT/scripts/setup_browser.sh"
 echo "== pytest"; python -m pytest -q "$@"
