@@ -3,13 +3,15 @@ complete when threads and processes (forked or spawned) log the same tags."""
 
 import inspect
 import multiprocessing
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 import tensorboardX
 import turboboard
-from conftest import accumulate, normalized, summary_events
+from conftest import accumulate, event_files, normalized, summary_events
 
 WALL = 1_700_000_000.0
 METHODS = ["__init__", "add_scalar", "add_image", "add_text", "getSummaryWriter", "close"]
@@ -83,13 +85,25 @@ def test_processes_never_share_a_step(logdir, method):
     scalars = accumulate(logdir).Scalars("pool")
     assert sorted(e.step for e in scalars) == list(range(22))
     assert sorted(e.value for e in scalars) == [-1.0, *map(float, range(20)), 100.0]
+    # One file, in step order whichever process logged: nothing for TensorBoard to purge.
+    assert len(event_files(logdir)) == 1
+
+
+def test_events_survive_without_close(tmp_path):
+    script = (
+        "import sys, turboboard\n"
+        "w = turboboard.GlobalSummaryWriter(sys.argv[1])\n"
+        "for i in range(5): w.add_scalar('x', float(i))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
+    assert [e.step for e in accumulate(str(tmp_path)).Scalars("x")] == list(range(5))
 
 
 def test_get_summary_writer_is_one_writer_until_closed(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     first = turboboard.GlobalSummaryWriter.getSummaryWriter()
     assert turboboard.GlobalSummaryWriter.getSummaryWriter() is first
-    assert first.file_writer.get_logdir().startswith("runs")
+    assert first.get_logdir().startswith("runs")
     first.close()
     first.close()
     with pytest.raises(RuntimeError, match="closed"):
