@@ -4,8 +4,6 @@ tensorboardX and torch write for the same model."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 import turboboard
@@ -118,3 +116,155 @@ def test_add_graph_matches_anchors(tmp_path, model_name, anchor):
     metadata = config_pb2.RunMetadata.FromString(tagged.run_metadata)
     assert metadata == config_pb2.RunMetadata.FromString(theirs[1].tagged_run_metadata.run_metadata)
     assert metadata.step_stats.dev_stats[0].device == "/device:CPU:0"
+
+
+def onnx_model_file(path) -> str:
+    """A tiny ONNX model: Gemm (float and int attributes), Relu, and a Constant whose
+    attribute is a tensor, with a dynamic batch dimension."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(
+        torch.arange(12, dtype=torch.float32).reshape(3, 4).numpy(), "W"
+    )
+    nodes = [
+        helper.make_node("Gemm", ["X", "W"], ["H"], alpha=0.5, transB=1, name="gemm"),
+        helper.make_node("Relu", ["H"], ["R"]),
+        helper.make_node(
+            "Constant", [], ["C"], value=numpy_helper.from_array(torch.ones(3).numpy(), "c")
+        ),
+        helper.make_node("Add", ["R", "C"], ["Y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[weight],
+    )
+    model = helper.make_model(graph)
+    onnx.checker.check_model(model)
+    file = str(path / "tiny.onnx")
+    onnx.save(model, file)
+    return file
+
+
+@pytest.mark.parametrize("anchor", ["tensorboardX", "torch"])
+def test_add_onnx_graph_matches_anchors(tmp_path, anchor):
+    file = onnx_model_file(tmp_path)
+    ours = graph_events("turboboard", str(tmp_path / "ours"), lambda w: w.add_onnx_graph(file))
+    theirs = graph_events(anchor, str(tmp_path / anchor), lambda w: w.add_onnx_graph(file))
+    assert [e.WhichOneof("what") for e in ours] == ["graph_def"]
+    graph = parsed_graph(ours[0])
+    assert graph == parsed_graph(theirs[0])
+    assert [(n.name, n.op) for n in graph.node] == [
+        ("X", "Variable"),
+        ("Y", "Variable"),
+        ("H", "Gemm"),
+        ("R", "Relu"),
+        ("C", "Constant"),
+        ("Y", "Add"),
+    ]
+
+
+OPENVINO_IR = """<?xml version="1.0"?>
+<net name="tiny" version="11">
+  <layers>
+    <layer id="0" name="input" type="Parameter" version="opset1"/>
+    <layer id="1" name="weights" type="Const" version="opset1"/>
+    <layer id="2" name="matmul" type="MatMul" version="opset1"/>
+    <layer id="3" name="relu" type="ReLU" version="opset1"/>
+    <layer id="4" name="output" type="Result" version="opset1"/>
+  </layers>
+  <edges>
+    <edge from-layer="0" from-port="0" to-layer="2" to-port="0"/>
+    <edge from-layer="1" from-port="0" to-layer="2" to-port="1"/>
+    <edge from-layer="2" from-port="2" to-layer="3" to-port="0"/>
+    <edge from-layer="3" from-port="1" to-layer="4" to-port="0"/>
+  </edges>
+</net>
+"""
+
+
+def test_add_openvino_graph_matches_tensorboardx(tmp_path):
+    file = tmp_path / "tiny.xml"
+    file.write_text(OPENVINO_IR)
+    ours = graph_events(
+        "turboboard", str(tmp_path / "ours"), lambda w: w.add_openvino_graph(str(file))
+    )
+    theirs = graph_events(
+        "tensorboardX", str(tmp_path / "tbx"), lambda w: w.add_openvino_graph(str(file))
+    )
+    assert [e.WhichOneof("what") for e in ours] == ["graph_def"]
+    graph = parsed_graph(ours[0])
+    assert graph == parsed_graph(theirs[0])
+    # One node per edge, named by the layer it enters.
+    assert [(n.name, list(n.input)) for n in graph.node] == [
+        ("matmul", ["input"]),
+        ("matmul", ["weights"]),
+        ("relu", ["matmul"]),
+        ("output", ["relu"]),
+    ]
+    assert graph.versions.producer == 22
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("<net><layers/></net>", "<layers> and <edges>"),
+        (
+            '<net><layers><layer id="0" name="a"/></layers>'
+            '<edges><edge from-layer="0" to-layer="9"/></edges></net>',
+            "'9'",
+        ),
+        ('<net><layers><layer name="a"/></layers><edges/></net>', "'id'"),
+    ],
+)
+def test_bad_openvino_ir_is_a_value_error(tmp_path, text, match):
+    file = tmp_path / "bad.xml"
+    file.write_text(text)
+    logdir = str(tmp_path / "run")
+    with turboboard.SummaryWriter(logdir) as w, pytest.raises(ValueError, match=match):
+        w.add_openvino_graph(str(file))
+    assert not [e for e in read_events(logdir) if e.HasField("graph_def")]
+
+
+def test_file_writer_add_graph_matches_tensorboardx(tmp_path):
+    import tensorboardX
+    from torch.utils.tensorboard._pytorch_graph import graph
+
+    profile = graph(SmallCNN(), torch.randn(1, 1, 8, 8))
+    for name, module in [("ours", turboboard), ("tbx", tensorboardX)]:
+        w = module.FileWriter(str(tmp_path / name))
+        w.add_graph(profile, walltime=5.0)
+        w.add_onnx_graph(profile[0], walltime=6.0)
+        w.add_openvino_graph(profile[0], walltime=7.0)
+        w.close()
+    ours, theirs = (read_events(str(tmp_path / n))[1:] for n in ("ours", "tbx"))
+    assert [e.WhichOneof("what") for e in ours] == ["graph_def", "tagged_run_metadata"] + [
+        "graph_def"
+    ] * 2
+    assert ours == theirs
+    assert graph_pb2.GraphDef.FromString(ours[0].graph_def) == profile[0]
+    # Serialized messages are taken too, and a GraphDef alone writes no run metadata.
+    w = turboboard.FileWriter(str(tmp_path / "bytes"))
+    w.add_graph(tuple(m.SerializeToString() for m in profile), walltime=5.0)
+    w.add_graph(profile[0].SerializeToString(), walltime=6.0)
+    w.close()
+    assert read_events(str(tmp_path / "bytes"))[1:] == ours[:3]
+
+
+@pytest.mark.parametrize(
+    "profile, error, match",
+    [
+        (b"\xff\xff\xff", ValueError, "graph: expected a serialized GraphDef"),
+        ((b"", b"\x0a\x05\xff"), ValueError, "run_metadata: expected a serialized RunMetadata"),
+        (42, TypeError, "graph_profile: expected a protobuf message or bytes, got int"),
+    ],
+)
+def test_file_writer_add_graph_refuses_what_is_no_graph(tmp_path, profile, error, match):
+    w = turboboard.FileWriter(str(tmp_path))
+    with pytest.raises(error, match=match):
+        w.add_graph(profile)
+    w.close()
+    assert [e.WhichOneof("what") for e in read_events(str(tmp_path))] == ["file_version"]

@@ -140,6 +140,23 @@ class FileWriter:
         global_step = None if global_step is None else _convert.step(global_step)
         self.core.add_summary(_serialized(summary, "summary"), global_step, walltime)
 
+    def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
+        """Adds a graph: a ``(GraphDef, RunMetadata)`` pair, as ``add_graph``'s torch walk
+        returns (the run metadata is tagged ``profiler``), or a ``GraphDef`` alone; each a
+        protobuf message or its serialized bytes."""
+        if isinstance(graph_profile, (tuple, list)) and len(graph_profile) == 2:
+            graph, run_metadata = graph_profile
+            metadata = _serialized(run_metadata, "graph_profile")
+        else:
+            graph, metadata = graph_profile, None
+        self.core.add_graph_def(_serialized(graph, "graph_profile"), metadata, walltime)
+
+    def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
+        """Adds a ``GraphDef`` (a protobuf message or its serialized bytes)."""
+        self.core.add_graph_def(_serialized(graph, "graph"), None, walltime)
+
+    add_openvino_graph = add_onnx_graph
+
     def flush(self) -> None:
         """Returns once every event added so far is written to the operating system."""
         if self._core is not None:
