@@ -4,6 +4,9 @@ tensorboardX and torch write for the same model."""
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
 import torch
 import turboboard
@@ -65,6 +68,17 @@ class DictOut(nn.Module):
         return {"logits": self.fc(x), "constant": x * torch.tensor([1.0, 2.0, 3.0])}
 
 
+class Parameters(nn.Module):
+    """A model that takes no input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(3))
+
+    def forward(self):
+        return self.weight * 2
+
+
 # model, input, use_strict_trace
 MODELS = {
     "linear": (lambda: nn.Linear(4, 3), torch.randn(2, 4), True),
@@ -72,6 +86,7 @@ MODELS = {
     "two_in_two_out": (TwoInTwoOut, (torch.randn(5, 3), torch.randn(5, 3), torch.zeros(1)), True),
     "dict_out": (DictOut, torch.randn(4, 3), False),
     "int_input": (lambda: nn.Embedding(10, 3), torch.tensor([[1, 2], [3, 4]]), True),
+    "no_input": (Parameters, (), True),
 }
 
 
@@ -268,3 +283,72 @@ def test_file_writer_add_graph_refuses_what_is_no_graph(tmp_path, profile, error
         w.add_graph(profile)
     w.close()
     assert [e.WhichOneof("what") for e in read_events(str(tmp_path))] == ["file_version"]
+
+
+def test_verbose_prints_the_traced_graph_as_torch_does(tmp_path, capsys):
+    model, args = SmallCNN(), torch.randn(1, 1, 8, 8)
+    write_with("torch", str(tmp_path / "torch"), lambda w: w.add_graph(model, args, verbose=True))
+    theirs = capsys.readouterr().out
+    write_with("turboboard", str(tmp_path / "ours"), lambda w: w.add_graph(model, args, True))
+    ours = capsys.readouterr().out
+    assert "aten::_convolution" in ours
+    # Each trace of a module class gets a new mangled type name.
+    assert re.sub(r"___torch_mangle_\d+\.", "", ours) == re.sub(
+        r"___torch_mangle_\d+\.", "", theirs
+    )
+    write_with("turboboard", str(tmp_path / "quiet"), lambda w: w.add_graph(model, args))
+    assert capsys.readouterr().out == ""
+
+
+class NotTraceable(nn.Module):
+    def forward(self, x):
+        return "not a tensor"
+
+
+@pytest.mark.parametrize(
+    "model, args, error, match",
+    [
+        (NotTraceable(), torch.zeros(1), RuntimeError, "model: torch.jit.trace failed"),
+        (DictOut(), torch.zeros(2, 3), RuntimeError, "Encountering a dict"),
+        (nn.Linear(2, 2), torch.zeros(3, 3), RuntimeError, "mat1 and mat2 shapes"),
+        (nn.Linear(2, 2), None, TypeError, "missing 1 required positional argument"),
+        (lambda x: x, torch.zeros(1), TypeError, "model: expected a torch.nn.Module, got function"),
+        ("model.pt", torch.zeros(1), TypeError, "model: expected a torch.nn.Module, got str"),
+    ],
+)
+def test_a_model_that_cannot_be_traced_raises_and_writes_no_graph(
+    logdir, model, args, error, match
+):
+    with turboboard.SummaryWriter(logdir) as w:
+        if isinstance(model, nn.Module):
+            model.train()
+        with pytest.raises(error, match=match):
+            w.add_graph(model, args)
+        if isinstance(model, nn.Module):
+            assert model.training, "the model's training mode is restored"
+        # The writer goes on: a later graph is written whole.
+        w.add_graph(Parameters())
+    graphs = [e for e in read_events(logdir) if e.HasField("graph_def")]
+    assert len(graphs) == 1
+    nodes = parsed_graph(graphs[0]).node
+    assert [n.op for n in nodes] == ["IO Node", "prim::GetAttr", "prim::Constant", "aten::mul"]
+    assert nodes[0].name == "output/output.1"
+    assert all(n.name.startswith("Parameters/") for n in nodes[1:])
+
+
+def test_write_to_disk_false_traces_nothing(tmp_path):
+    w = turboboard.SummaryWriter(str(tmp_path), write_to_disk=False)
+    w.add_graph(NotTraceable(), torch.zeros(1))
+    w.add_onnx_graph(str(tmp_path / "missing.onnx"))
+    w.add_openvino_graph(str(tmp_path / "missing.xml"))
+    w.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_files_raise_file_not_found(logdir):
+    with turboboard.SummaryWriter(logdir) as w:
+        with pytest.raises(FileNotFoundError):
+            w.add_onnx_graph(os.path.join(logdir, "missing.onnx"))
+        with pytest.raises(FileNotFoundError):
+            w.add_openvino_graph(os.path.join(logdir, "missing.xml"))
+    assert not [e for e in read_events(logdir) if e.HasField("graph_def")]

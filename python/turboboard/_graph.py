@@ -48,7 +48,8 @@ class GraphMixin:
 
         Args:
             model: The ``torch.nn.Module`` to draw.
-            input_to_model: A tensor or a tuple of tensors to call the model with.
+            input_to_model: A tensor or a tuple of tensors to call the model with (None: no
+                arguments).
             verbose: Whether to print the traced graph.
             use_strict_trace: Passed to ``torch.jit.trace`` as ``strict``; False records
                 mutable containers (lists, dicts) the model returns.
@@ -114,7 +115,8 @@ def _torch_nodes(model: Any, args: Any, verbose: bool, strict: bool) -> list[Nod
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     with _eval_mode(model):
         try:
-            trace = torch.jit.trace(model, args, strict=strict)
+            # No input means a model called without arguments (the anchors fail on None).
+            trace = torch.jit.trace(model, () if args is None else args, strict=strict)
         except RuntimeError as e:
             raise RuntimeError(f"model: torch.jit.trace failed, no graph written: {e}") from e
     graph = trace.graph
