@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
-    from . import _core
+    from ._core import EventFileWriter
 
 Step = Optional[int]
 # (key, kind, value): kind is "bytes", "type", "shape" or "shapes", as the core reads them.
@@ -28,9 +28,9 @@ class GraphMixin:
     """The graph methods of ``SummaryWriter``."""
 
     if TYPE_CHECKING:
-        _core: _core.EventFileWriter | None
+        _core: EventFileWriter | None
 
-        def _writer_core(self) -> _core.EventFileWriter | None: ...
+        def _writer_core(self) -> EventFileWriter | None: ...
         def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
 
     def add_graph(
