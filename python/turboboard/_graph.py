@@ -116,7 +116,10 @@ def _torch_nodes(model: Any, args: Any, verbose: bool, strict: bool) -> list[Nod
     with _eval_mode(model):
         try:
             # No input means a model called without arguments (the anchors fail on None).
-            trace = torch.jit.trace(model, () if args is None else args, strict=strict)
+            # check_trace would trace the model a second time to compare: half the cost of
+            # add_graph, for a warning about a graph that is only drawn.
+            args = () if args is None else args
+            trace = torch.jit.trace(model, args, strict=strict, check_trace=False)
         except RuntimeError as e:
             raise RuntimeError(f"model: torch.jit.trace failed, no graph written: {e}") from e
     graph = trace.graph
