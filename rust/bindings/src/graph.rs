@@ -17,7 +17,8 @@ type PyNode<'py> = (String, String, Vec<String>, Vec<(String, String, Bound<'py,
 #[pymethods]
 impl EventFileWriter {
     /// A graph from its nodes, followed (with `run_metadata`) by the CPU step stats event the
-    /// anchors write beside a torch graph.
+    /// anchors write beside a torch graph. (Checking that it parses costs nothing next to the
+    /// trace that produced the nodes.)
     #[pyo3(signature = (nodes, run_metadata = false, walltime = None))]
     fn add_graph(
         &self,
@@ -29,7 +30,7 @@ impl EventFileWriter {
         let nodes = nodes.into_iter().map(node).collect::<PyResult<Vec<_>>>()?;
         let graph_def = prost::Message::encode_to_vec(&graph::graph_def(nodes));
         let run_metadata = run_metadata.then(graph::cpu_run_metadata);
-        self.write_graph(py, graph_def, run_metadata, walltime)
+        self.add_graph_def(py, graph_def, run_metadata, walltime)
     }
 
     /// A serialized `GraphDef`, and optionally a serialized `RunMetadata`, written as given
@@ -46,18 +47,6 @@ impl EventFileWriter {
         if let Some(bytes) = &run_metadata {
             graph::check_parses::<RunMetadata>(bytes, "run_metadata", "RunMetadata").py_err()?;
         }
-        self.write_graph(py, graph_def, run_metadata, walltime)
-    }
-}
-
-impl EventFileWriter {
-    fn write_graph(
-        &self,
-        py: Python<'_>,
-        graph_def: Vec<u8>,
-        run_metadata: Option<Vec<u8>>,
-        walltime: Option<f64>,
-    ) -> PyResult<()> {
         for event in graph::events(graph_def, run_metadata, wall_time(walltime)).py_err()? {
             self.write(py, Ok(event))?;
         }
