@@ -352,3 +352,33 @@ def test_missing_files_raise_file_not_found(logdir):
         with pytest.raises(FileNotFoundError):
             w.add_openvino_graph(os.path.join(logdir, "missing.xml"))
     assert not [e for e in read_events(logdir) if e.HasField("graph_def")]
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda w, d: w.add_onnx_graph(42), TypeError, "onnx_model_file: expected a path, got int"),
+        (
+            lambda w, d: w.add_onnx_graph(d / "garbage"),
+            ValueError,
+            "onnx_model_file: .* not an ONNX model",
+        ),
+        (
+            lambda w, d: w.add_openvino_graph(None),
+            TypeError,
+            "xmlname: expected a path, got NoneType",
+        ),
+        (lambda w, d: w.add_openvino_graph(d / "garbage"), ValueError, "xmlname: .* is not XML"),
+        (
+            lambda w, d: w.add_openvino_graph("a\0b"),
+            ValueError,
+            "xmlname: expected a str path without NUL",
+        ),
+    ],
+)
+def test_bad_graph_files_raise_naming_the_argument(tmp_path, call, error, match):
+    (tmp_path / "garbage").write_bytes(b"<net><layers>\x00\xff\xff")
+    logdir = str(tmp_path / "run")
+    with turboboard.SummaryWriter(logdir) as w, pytest.raises(error, match=match):
+        call(w, tmp_path)
+    assert [e.WhichOneof("what") for e in read_events(logdir)] == ["file_version"]

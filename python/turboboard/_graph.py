@@ -10,10 +10,11 @@ their method is called.
 from __future__ import annotations
 
 import contextlib
-import os
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
+
+from . import _paths
 
 if TYPE_CHECKING:
     from ._core import EventFileWriter
@@ -69,11 +70,17 @@ class GraphMixin:
         core = self._core or self._writer_core()
         if core is None:
             return
+        path = _paths.path_arg(onnx_model_file, "onnx_model_file")
         try:
             import onnx
+            from google.protobuf.message import DecodeError  # onnx's own dependency
         except ImportError:
             raise ImportError("add_onnx_graph needs the onnx package (pip install onnx)") from None
-        core.add_graph(_onnx_nodes(onnx.load(onnx_model_file).graph), False, None)
+        try:
+            model = onnx.load(path)
+        except DecodeError as e:
+            raise ValueError(f"onnx_model_file: {path} is not an ONNX model: {e}") from None
+        core.add_graph(_onnx_nodes(model.graph), False, None)
 
     def add_openvino_graph(self, xmlname: str) -> None:
         """Adds the graph of an OpenVINO IR (its ``.xml`` file): one node per edge, named by
@@ -81,7 +88,7 @@ class GraphMixin:
         core = self._core or self._writer_core()
         if core is None:
             return
-        core.add_graph(_openvino_nodes(xmlname), False, None)
+        core.add_graph(_openvino_nodes(_paths.path_arg(xmlname, "xmlname")), False, None)
 
 
 def _node(name: str, op: str, inputs: list[str], attrs: list[Attr]) -> Node:
@@ -254,8 +261,11 @@ def _onnx_nodes(graph: Any) -> list[Node]:
     return nodes
 
 
-def _openvino_nodes(xmlname: str | os.PathLike[str]) -> list[Node]:
-    root = ElementTree.parse(xmlname).getroot()
+def _openvino_nodes(xmlname: str) -> list[Node]:
+    try:
+        root = ElementTree.parse(xmlname).getroot()
+    except ElementTree.ParseError as e:
+        raise ValueError(f"xmlname: {xmlname} is not XML: {e}") from None
     layers, edges = root.find("layers"), root.find("edges")
     if layers is None or edges is None:
         raise ValueError(f"xmlname: expected an OpenVINO IR with <layers> and <edges>: {xmlname}")

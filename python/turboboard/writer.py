@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import time
 import warnings
@@ -39,15 +38,6 @@ def _serialized(message: Any, arg: str) -> bytes:
             f"{arg}: expected a protobuf message or bytes, got {type(message).__name__}"
         )
     return serialize()
-
-
-def _logdir_arg(logdir: Any) -> str:
-    if not isinstance(logdir, (str, os.PathLike)):
-        raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
-    path = os.fspath(logdir)
-    if not isinstance(path, str) or "\0" in path:
-        raise ValueError(f"logdir: expected a str path without NUL, got {path!r}")
-    return path
 
 
 def _close_at_exit(core: _core.EventFileWriter) -> None:
@@ -89,7 +79,7 @@ class FileWriter:
         filename_suffix: str = "",
         max_queue_bytes: int = 64 << 20,
     ) -> None:
-        self._logdir = _logdir_arg(logdir)
+        self._logdir = _paths.path_arg(logdir, "logdir")
         self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize | None = None
@@ -217,7 +207,7 @@ class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, PicklableWriter):
             logdir = _paths.join_inside(
                 "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
             )
-        self.logdir = _logdir_arg(logdir)
+        self.logdir = _paths.path_arg(logdir, "logdir")
         self.purge_step = None if purge_step is None else _convert.step(purge_step, "purge_step")
         self.kwargs = kwargs
         self._write_to_disk = bool(write_to_disk)
