@@ -73,7 +73,9 @@ class GraphMixin:
         path = _paths.path_arg(onnx_model_file, "onnx_model_file")
         try:
             import onnx
-            from google.protobuf.message import DecodeError  # onnx's own dependency
+
+            # protobuf comes with onnx.
+            from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
         except ImportError:
             raise ImportError("add_onnx_graph needs the onnx package (pip install onnx)") from None
         try:
