@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import pytest
 import torch
@@ -382,3 +383,11 @@ def test_bad_graph_files_raise_naming_the_argument(tmp_path, call, error, match)
     with turboboard.SummaryWriter(logdir) as w, pytest.raises(error, match=match):
         call(w, tmp_path)
     assert [e.WhichOneof("what") for e in read_events(logdir)] == ["file_version"]
+
+
+def test_add_onnx_graph_without_onnx_says_what_to_install(tmp_path, monkeypatch):
+    file = onnx_model_file(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
+    with turboboard.SummaryWriter(str(tmp_path / "run")) as w:
+        with pytest.raises(ImportError, match="pip install onnx"):
+            w.add_onnx_graph(file)

@@ -122,12 +122,12 @@ def _torch_nodes(model: Any, args: Any, verbose: bool, strict: bool) -> list[Nod
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    # No input means a model called without arguments (the anchors fail on None).
+    args = () if args is None else args
     with _eval_mode(model):
         try:
-            # No input means a model called without arguments (the anchors fail on None).
-            # check_trace would trace the model a second time to compare: half the cost of
+            # check_trace would trace the model a second time to compare: most of the cost of
             # add_graph, for a warning about a graph that is only drawn.
-            args = () if args is None else args
             trace = torch.jit.trace(model, args, strict=strict, check_trace=False)
         except RuntimeError as e:
             raise RuntimeError(f"model: torch.jit.trace failed, no graph written: {e}") from e
@@ -213,11 +213,12 @@ def _walk(graph: Any, trace: Any, torch: Any) -> list[_Value]:
         scope = root + ("/" + "/".join(parts) if any(parts) else "")
         attributes = str({k: getattr(node, node.kindOf(k))(k) for k in node.attributeNames()})
         inputs = [v.debugName() for v in node.inputs()]
+        # Quotes confuse TensorBoard's attribute display: the anchors replace them.
+        attributes = attributes.replace("'", " ")
         for value in node.outputs():
             size = list(value.type().sizes()) if value.isCompleteTensor() else None
-            # Quotes confuse TensorBoard's attribute display: the anchors replace them.
             values[value.debugName()] = _Value(
-                value.debugName(), inputs, size, node.kind(), attributes.replace("'", " "), scope
+                value.debugName(), inputs, size, node.kind(), attributes, scope
             )
         # An input that is no drawn node (a module) is named in the scope of its last user.
         for name in inputs:
