@@ -1,6 +1,7 @@
 """The Rust extension (rust/bindings): one event file written by a background thread."""
 
 import os
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -164,6 +165,18 @@ class EventFileWriter:
         self,
         hparams: list[tuple[str, bool | str | float | None, list[bool | str | float] | None]],
         metrics: list[str],
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_graph(
+        self,
+        nodes: list[tuple[str, str, list[str], list[tuple[str, str, Any]]]],
+        run_metadata: bool = False,
+        walltime: float | None = None,
+    ) -> None: ...
+    def add_graph_def(
+        self,
+        graph_def: bytes,
+        run_metadata: bytes | None = None,
         walltime: float | None = None,
     ) -> None: ...
     def add_purge_marker(self, step: int, walltime: float | None = None) -> None: ...

@@ -1,10 +1,12 @@
-"""Paths built from user strings (``add_scalars`` sub-runs and later embeddings and hparams
-runs) stay inside the log directory."""
+"""Paths from users: path arguments are checked, and paths built from user strings
+(``add_scalars`` sub-runs and later embeddings and hparams runs) stay inside the log
+directory."""
 
 from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 # Separators of every platform, so that a tag written on Linux means the same on Windows.
 _SEPARATORS = re.compile(r"[/\\]+")
@@ -25,3 +27,14 @@ def join_inside(logdir: str, name: str, arg: str) -> str:
     if not parts:
         raise ValueError(f"{arg}: {name!r} names no directory")
     return os.path.join(logdir, *parts)
+
+
+def path_arg(path: Any, arg: str) -> str:
+    """A ``str`` or ``os.PathLike`` path as a ``str``; anything else (an int would be taken for
+    a file descriptor) raises ``TypeError``, a NUL ``ValueError``, naming ``arg``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{arg}: expected a path, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str) or "\0" in path:
+        raise ValueError(f"{arg}: expected a str path without NUL, got {path!r}")
+    return path

@@ -34,7 +34,7 @@ def _event_class() -> Any:
 def _summaries(write: Callable[[SummaryWriter], object]) -> list[Any]:
     """The summaries ``write`` adds to an in-memory writer, one per event."""
     _event_class()  # fails early, before any work, without tensorboard
-    writer = SummaryWriter("", write_to_disk=False)
+    writer = SummaryWriter("", write_to_disk=False, ranks=None)
     writer._core = core = _core.EventFileWriter.in_memory()
     write(writer)
     return _taken(core)

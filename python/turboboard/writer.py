@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import time
 import warnings
@@ -17,6 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _convert, _core, _paths, _process, _ranks
+from ._graph import GraphMixin
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
 from ._process import PicklableWriter
@@ -38,15 +38,6 @@ def _serialized(message: Any, arg: str) -> bytes:
             f"{arg}: expected a protobuf message or bytes, got {type(message).__name__}"
         )
     return serialize()
-
-
-def _logdir_arg(logdir: Any) -> str:
-    if not isinstance(logdir, (str, os.PathLike)):
-        raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
-    path = os.fspath(logdir)
-    if not isinstance(path, str) or "\0" in path:
-        raise ValueError(f"logdir: expected a str path without NUL, got {path!r}")
-    return path
 
 
 def _close_at_exit(core: _core.EventFileWriter) -> None:
@@ -88,7 +79,7 @@ class FileWriter:
         filename_suffix: str = "",
         max_queue_bytes: int = 64 << 20,
     ) -> None:
-        self._logdir = _logdir_arg(logdir)
+        self._logdir = _paths.path_arg(logdir, "logdir")
         self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize | None = None
@@ -139,6 +130,23 @@ class FileWriter:
         global_step = None if global_step is None else _convert.step(global_step)
         self.core.add_summary(_serialized(summary, "summary"), global_step, walltime)
 
+    def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
+        """Adds a graph: a ``(GraphDef, RunMetadata)`` pair, as ``add_graph``'s torch walk
+        returns (the run metadata is tagged ``profiler``), or a ``GraphDef`` alone; each a
+        protobuf message or its serialized bytes."""
+        if isinstance(graph_profile, (tuple, list)) and len(graph_profile) == 2:
+            graph, run_metadata = graph_profile
+            metadata = _serialized(run_metadata, "graph_profile")
+        else:
+            graph, metadata = graph_profile, None
+        self.core.add_graph_def(_serialized(graph, "graph_profile"), metadata, walltime)
+
+    def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
+        """Adds a ``GraphDef`` (a protobuf message or its serialized bytes)."""
+        self.core.add_graph_def(_serialized(graph, "graph"), None, walltime)
+
+    add_openvino_graph = add_onnx_graph
+
     def flush(self) -> None:
         """Returns once every event added so far is written to the operating system."""
         if self._core is not None:
@@ -153,7 +161,7 @@ class FileWriter:
             core.close()
 
 
-class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
+class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),
@@ -208,7 +216,7 @@ class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
                 "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
             )
         self.logdir, self._write_to_disk = _ranks.resolve(
-            _logdir_arg(logdir), ranks, bool(write_to_disk)
+            _paths.path_arg(logdir, "logdir"), ranks, bool(write_to_disk)
         )
         self.purge_step = None if purge_step is None else _convert.step(purge_step, "purge_step")
         self.kwargs = kwargs

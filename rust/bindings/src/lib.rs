@@ -6,6 +6,7 @@
 
 mod arrays;
 mod errors;
+mod graph;
 mod media;
 mod plugins;
 mod sink;

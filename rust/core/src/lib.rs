@@ -10,6 +10,7 @@ mod batch;
 pub mod draw;
 pub mod error;
 mod fork;
+pub mod graph;
 pub mod histogram;
 pub mod image;
 mod parallel;

@@ -15,6 +15,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     protos.retain(|name| Path::new(name).extension().is_some_and(|ext| ext == "proto"));
     protos.sort();
     let descriptors = protox::compile(&protos, [root.join("proto")])?;
-    prost_build::Config::new().out_dir(root.join("src/proto")).compile_fds(descriptors)?;
+    prost_build::Config::new()
+        .out_dir(root.join("src/proto"))
+        // Node attributes in key order, so the same graph always encodes to the same bytes.
+        .btree_map([".tensorboard.NodeDef.attr"])
+        .compile_fds(descriptors)?;
     Ok(())
 }

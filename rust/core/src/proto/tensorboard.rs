@@ -446,6 +446,87 @@ pub struct TaggedRunMetadata {
     pub run_metadata: ::prost::alloc::vec::Vec<u8>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+pub struct GraphDef {
+    #[prost(message, repeated, tag = "1")]
+    pub node: ::prost::alloc::vec::Vec<NodeDef>,
+    #[prost(message, optional, tag = "4")]
+    pub versions: ::core::option::Option<VersionDef>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct NodeDef {
+    /// Unique in the graph; '/' separates the scopes TensorBoard groups nodes by.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub op: ::prost::alloc::string::String,
+    /// The names of the nodes whose outputs this node takes.
+    #[prost(string, repeated, tag = "3")]
+    pub input: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    #[prost(string, tag = "4")]
+    pub device: ::prost::alloc::string::String,
+    #[prost(btree_map = "string, message", tag = "5")]
+    pub attr: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        AttrValue,
+    >,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct AttrValue {
+    #[prost(oneof = "attr_value::Value", tags = "2, 3, 4, 5, 6, 7, 8, 1, 9")]
+    pub value: ::core::option::Option<attr_value::Value>,
+}
+/// Nested message and enum types in `AttrValue`.
+pub mod attr_value {
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct ListValue {
+        #[prost(bytes = "vec", repeated, tag = "2")]
+        pub s: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+        #[prost(int64, repeated, tag = "3")]
+        pub i: ::prost::alloc::vec::Vec<i64>,
+        #[prost(float, repeated, tag = "4")]
+        pub f: ::prost::alloc::vec::Vec<f32>,
+        #[prost(bool, repeated, tag = "5")]
+        pub b: ::prost::alloc::vec::Vec<bool>,
+        #[prost(enumeration = "super::DataType", repeated, tag = "6")]
+        pub r#type: ::prost::alloc::vec::Vec<i32>,
+        #[prost(message, repeated, tag = "7")]
+        pub shape: ::prost::alloc::vec::Vec<super::TensorShapeProto>,
+        #[prost(message, repeated, tag = "8")]
+        pub tensor: ::prost::alloc::vec::Vec<super::TensorProto>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Value {
+        #[prost(bytes, tag = "2")]
+        S(::prost::alloc::vec::Vec<u8>),
+        #[prost(int64, tag = "3")]
+        I(i64),
+        #[prost(float, tag = "4")]
+        F(f32),
+        #[prost(bool, tag = "5")]
+        B(bool),
+        #[prost(enumeration = "super::DataType", tag = "6")]
+        Type(i32),
+        #[prost(message, tag = "7")]
+        Shape(super::TensorShapeProto),
+        #[prost(message, tag = "8")]
+        Tensor(super::TensorProto),
+        #[prost(message, tag = "1")]
+        List(ListValue),
+        #[prost(string, tag = "9")]
+        Placeholder(::prost::alloc::string::String),
+    }
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VersionDef {
+    /// The version of the code that produced the graph.
+    #[prost(int32, tag = "1")]
+    pub producer: i32,
+    #[prost(int32, tag = "2")]
+    pub min_consumer: i32,
+    #[prost(int32, repeated, tag = "3")]
+    pub bad_consumers: ::prost::alloc::vec::Vec<i32>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Chart {
     #[prost(string, tag = "1")]
     pub title: ::prost::alloc::string::String,
@@ -514,4 +595,19 @@ pub struct PrCurvePluginData {
 pub struct TextPluginData {
     #[prost(int32, tag = "1")]
     pub version: i32,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RunMetadata {
+    #[prost(message, optional, tag = "1")]
+    pub step_stats: ::core::option::Option<StepStats>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct StepStats {
+    #[prost(message, repeated, tag = "1")]
+    pub dev_stats: ::prost::alloc::vec::Vec<DeviceStepStats>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeviceStepStats {
+    #[prost(string, tag = "1")]
+    pub device: ::prost::alloc::string::String,
 }
