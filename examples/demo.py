@@ -1,10 +1,11 @@
 """The classic example: a small CNN learns handwritten digits, logged with turboboard.
 
 The data is scikit-learn's digits (1,797 8x8 images that ship inside the package, so nothing is
-downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: loss and accuracy,
-weight and gradient histograms, sample inputs, a confusion matrix drawn with matplotlib,
-per-class PR curves, a video and an audio clip made from inputs, a text note and the run's
-hyperparameters with its final metrics. It then prints how to open the run in TensorBoard.
+downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: the model's graph,
+loss and accuracy, weight and gradient histograms, sample inputs, a confusion matrix drawn
+with matplotlib, per-class PR curves, a video and an audio clip made from inputs, a text note
+and the run's hyperparameters with its final metrics. It then prints how to open the run in
+TensorBoard.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def main() -> None:
 
     with SummaryWriter(args.logdir) as writer:
         writer.add_images("inputs/train_samples", train_x[:32], 0)
+        writer.add_graph(model, train_x[:1])
         step = 0
         for epoch in range(args.epochs):
             model.train()

@@ -24,6 +24,11 @@ def test_demo_writes_a_complete_run(tmp_path):
     assert {"weights/conv1.weight", "gradients/fc2.bias"} <= set(tags["histograms"])
     assert {"inputs/train_samples", "confusion_matrix", "inputs/video"} <= set(tags["images"])
     assert tags["audio"] == ["inputs/sonified"]
+    assert tags["graph"]
+    graph = accumulate(str(logdir)).Graph()
+    ops = {(node.name.rsplit("/", 1)[0], node.op) for node in graph.node}
+    assert {("DigitNet/Conv2d[conv1]", "aten::_convolution"), ("DigitNet", "aten::relu")} <= ops
+    assert ("DigitNet/Linear[fc2]", "aten::linear") in ops
     pr_curves = {f"pr_curve/digit_{d}" for d in range(10)}
     assert set(tags["tensors"]) == {"notes/text_summary"} | pr_curves
     hparams = accumulate(str(logdir / "hparams"))
