@@ -14,7 +14,6 @@ ANCHORS = {"tensorboardX": tensorboardX.SummaryWriter, "torch": TorchSummaryWrit
 # Methods of the anchors that turboboard does not have yet. Remove a name when it is built: the
 # test fails while a built method is still listed, and when a missing one is not.
 NOT_BUILT_YET = {
-    "add_embedding",
     "add_graph",
     "add_onnx_graph",
     "add_openvino_graph",

@@ -19,6 +19,7 @@ import numpy as np
 from . import _convert, _core, _paths, _process
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
+from ._projector import ProjectorMixin
 from ._process import PicklableWriter
 
 Step = Optional[int]
@@ -153,7 +154,7 @@ class FileWriter:
             core.close()
 
 
-class SummaryWriter(MediaMixin, PluginsMixin, PicklableWriter):
+class SummaryWriter(MediaMixin, PluginsMixin, ProjectorMixin, PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),

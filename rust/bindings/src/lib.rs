@@ -8,6 +8,7 @@ mod arrays;
 mod errors;
 mod media;
 mod plugins;
+mod projector;
 mod writer;
 
 use pyo3::prelude::*;
@@ -19,4 +20,7 @@ mod _core {
 
     #[pymodule_export]
     use crate::writer::default_bucket_limits;
+
+    #[pymodule_export]
+    use crate::projector::write_embedding;
 }
