@@ -65,10 +65,9 @@ class ProjectorMixin:
             )
         step = str(self._step(global_step) or 0).zfill(5)
         encoded = tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
-        subdir = "/".join(_paths.parts_inside(f"{step}/{encoded}", "tag"))
-        _core.write_embedding(
-            self.logdir, subdir, f"{tag}:{step}", array, fields, columns, images
-        )
+        folder = f"{step}/{encoded}"
+        subdir = "/".join(_paths.parts_inside(folder, f"tag {tag!r} (folder {folder!r})"))
+        _core.write_embedding(self.logdir, subdir, f"{tag}:{step}", array, fields, columns, images)
 
 
 def _metadata(metadata: Any, header: Any, count: int) -> tuple[list[str], int]:

@@ -19,8 +19,8 @@ import numpy as np
 from . import _convert, _core, _paths, _process
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
-from ._projector import ProjectorMixin
 from ._process import PicklableWriter
+from ._projector import ProjectorMixin
 
 Step = Optional[int]
 
