@@ -61,17 +61,18 @@ def test_add_audio(benchmark, writer_class, new_logdir):
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
 
 
-# A realistic projector snapshot: 10,000 points of 64-D features (an MNIST-sized test set) with
-# their class labels, with and without 28x28 grayscale digits as the sprite.
-FEATURES = rng.standard_normal((10_000, 64)).astype(np.float32)
-CLASSES = [str(c) for c in rng.integers(0, 10, 10_000)]
-DIGITS = rng.random((10_000, 1, 28, 28), dtype=np.float32)
+# A realistic projector snapshot: 64-D features of a test set with their class labels, and
+# with 28x28 grayscale digits as the sprite (sizes that tensorboardX writes in a second or two).
+FEATURES = rng.standard_normal((5_000, 64)).astype(np.float32)
+CLASSES = [str(c) for c in rng.integers(0, 10, 5_000)]
+DIGITS = rng.random((2_500, 1, 28, 28), dtype=np.float32)
 
 
 @pytest.mark.parametrize("sprite", [False, True], ids=["labels", "labels+sprite"])
 def test_add_embedding(benchmark, library, writer_class, new_logdir, sprite):
-    benchmark.group = "add_embedding 10000x64 float32, labels" + (
-        ", 10000 1x28x28 sprite" if sprite else ""
+    n = len(DIGITS) if sprite else len(FEATURES)
+    benchmark.group = f"add_embedding {n}x64 float32, labels" + (
+        f", {n} 1x28x28 sprite" if sprite else ""
     )
     if sprite and library == "torch":
         import torch  # torch's add_embedding calls label_img.size(0): it needs a tensor
@@ -81,6 +82,6 @@ def test_add_embedding(benchmark, library, writer_class, new_logdir, sprite):
         images = DIGITS if sprite else None
 
     def log(w):
-        w.add_embedding(FEATURES, CLASSES, images, global_step=0, tag="test_set")
+        w.add_embedding(FEATURES[:n], CLASSES[:n], images, global_step=0, tag="test_set")
 
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)

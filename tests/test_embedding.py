@@ -5,6 +5,7 @@ write_to_disk, bad input), and a real TensorBoard's projector plugin reading the
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -222,6 +223,24 @@ def test_writers_append_to_one_config(logdir):
             w.add_embedding(MAT, global_step=step)
     embeddings = config(open(os.path.join(logdir, "projector_config.pbtxt"), "rb").read())
     assert [e.tensor_name for e in embeddings.embeddings] == ["default:00000", "default:00001"]
+
+
+def test_threads_logging_one_embedding_leave_whole_files(logdir):
+    mats = [np.full((300, 40), k, np.float32) for k in range(8)]
+    with turboboard.SummaryWriter(logdir) as w:
+        threads = [
+            threading.Thread(target=w.add_embedding, args=(mat,), kwargs={"tag": "same"})
+            for mat in mats
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(files(logdir)) == ["00000/same/tensors.tsv", "projector_config.pbtxt"]
+    tensors = np.loadtxt(os.path.join(logdir, "00000/same/tensors.tsv"), delimiter="\t")
+    assert tensors.shape == (300, 40) and len(np.unique(tensors)) == 1
+    embeddings = config(open(os.path.join(logdir, "projector_config.pbtxt"), "rb").read())
+    assert len(embeddings.embeddings) == 8
 
 
 @pytest.mark.parametrize("library", ["turboboard", "tensorboardX", "torch"])

@@ -6,6 +6,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use half::f16;
 use ndarray::{ArrayView1, ArrayView2, ArrayView4};
@@ -183,11 +184,21 @@ impl Embedding {
             self.metadata.as_ref().map(|m| ("metadata.tsv", m)),
             self.sprite.as_ref().map(|(png, _)| ("sprite.png", png)),
         ];
+        // Unique per call, so that writers logging the same tag and step at once (threads or
+        // processes) never write into one temporary file.
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, Ordering::Relaxed);
         for (name, bytes) in files.into_iter().flatten() {
             let path = dir.join(name);
-            let partial = dir.join(format!(".{name}.partial"));
-            fs::write(&partial, bytes).map_err(|e| with_path(e, "writing", &partial))?;
-            fs::rename(&partial, &path).map_err(|e| with_path(e, "renaming to", &path))?;
+            let partial = dir.join(format!(".{name}.{}.{call}.partial", std::process::id()));
+            let written = fs::write(&partial, bytes)
+                .map_err(|e| with_path(e, "writing", &partial))
+                .and_then(|()| fs::rename(&partial, &path).map_err(|e| with_path(e, "renaming to", &path)));
+            if let Err(e) = written {
+                // Best effort: the error to report is the one above.
+                let _ = fs::remove_file(&partial);
+                return Err(e.into());
+            }
         }
         let config = logdir.join("projector_config.pbtxt");
         // One write in append mode: blocks from several writers never interleave.
