@@ -79,6 +79,8 @@ CASES = {
     "matrix only": lambda w: w.add_embedding(MAT),
     "labels": lambda w: w.add_embedding(MAT, LABELS, global_step=3),
     "columns": lambda w: w.add_embedding(MAT, ROWS, global_step=12, metadata_header=HEADER),
+    "array labels": lambda w: w.add_embedding(MAT, np.arange(10) * 0.5, tag="numpy"),
+    "tensor labels": lambda w: w.add_embedding(MAT, torch.arange(10), tag="torch"),
     "sprite": lambda w: w.add_embedding(MAT, label_img=IMAGES, tag="faces"),
     "gray sprite": lambda w: w.add_embedding(MAT, LABELS, GRAY, 123456, "gray"),
     "unicode tag": lambda w: w.add_embedding(MAT, LABELS, tag="émbed/ding 向量\\%"),

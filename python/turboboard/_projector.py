@@ -3,7 +3,7 @@ the values are formatted, the sprite tiled and encoded, and the files written in
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Optional
 
 from . import _convert, _core, _paths
@@ -72,7 +72,7 @@ class ProjectorMixin:
 
 def _metadata(metadata: Any, header: Any, count: int) -> tuple[list[str], int]:
     """The labels as strings, row by row (the header first), and the number of columns."""
-    if not isinstance(metadata, Sized) or isinstance(metadata, (str, bytes)):
+    if not isinstance(metadata, Collection) or isinstance(metadata, (str, bytes)):
         raise TypeError(f"metadata: expected a list of labels, got {type(metadata).__name__}")
     if len(metadata) != count:
         raise ValueError(
@@ -80,12 +80,12 @@ def _metadata(metadata: Any, header: Any, count: int) -> tuple[list[str], int]:
         )
     if not header:
         return [str(label) for label in metadata], 1
-    if not isinstance(header, Sized) or isinstance(header, (str, bytes)):
+    if not isinstance(header, Collection) or isinstance(header, (str, bytes)):
         raise TypeError(f"metadata_header: expected a list of column names, got {header!r}")
     columns = len(header)
     fields = [str(name) for name in header]
     for i, row in enumerate(metadata):
-        if not isinstance(row, Sized) or isinstance(row, (str, bytes)) or len(row) != columns:
+        if not isinstance(row, Collection) or isinstance(row, (str, bytes)) or len(row) != columns:
             raise ValueError(
                 f"metadata: with metadata_header, each row needs {columns} values; "
                 f"row {i} is {row!r}"
