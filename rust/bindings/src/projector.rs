@@ -30,16 +30,6 @@ pub(crate) fn write_embedding(
 ) -> PyResult<()> {
     let size = mat.len();
     let shape = mat.shape().to_vec();
-    let tensors = with_typed_array!(mat, "mat", |array| {
-        let view = array.as_array();
-        maybe_detached(py, size, || {
-            let rows = view.into_dimensionality().map_err(|_| {
-                Error::invalid("mat", format!("expected a 2-D array (N, D), got shape {shape:?}"))
-            })?;
-            Ok(projector::tensors_tsv(rows))
-        })
-        .py_err()
-    })?;
     let count = shape.first().copied().unwrap_or(0);
     let metadata =
         metadata.map(|fields| projector::metadata_tsv(&fields, metadata_columns)).transpose().py_err()?;
@@ -61,6 +51,14 @@ pub(crate) fn write_embedding(
             .py_err()
         })?),
     };
-    let embedding = Embedding { tensor_name, subdir, tensors, metadata, sprite };
-    maybe_detached(py, size, || embedding.write(&logdir)).py_err()
+    with_typed_array!(mat, "mat", |array| {
+        let view = array.as_array();
+        maybe_detached(py, size, || {
+            let mat = view.into_dimensionality().map_err(|_| {
+                Error::invalid("mat", format!("expected a 2-D array (N, D), got shape {shape:?}"))
+            })?;
+            Embedding { tensor_name, subdir, mat, metadata, sprite }.write(&logdir)
+        })
+        .py_err()
+    })
 }

@@ -3,8 +3,8 @@
 //! `<logdir>/projector_config.pbtxt` gets one `embeddings { ... }` block per call, with paths
 //! relative to the log directory.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,29 +21,38 @@ use crate::writer::with_path;
 /// enforces it too.
 pub const MAX_SPRITE_SIDE: usize = 8192;
 
-/// Values per thread below which formatting `tensors.tsv` stays on one thread.
+/// Values each thread formats at a time (about 1.3 MB of text for float32): large enough to hide
+/// a thread's start, small enough that memory stays bounded whatever the matrix.
 const VALUES_PER_THREAD: usize = 1 << 16;
 
-/// `tensors.tsv`: one line per row of `mat`, its values as Python's `str(x.item())` separated by
-/// tabs, as both anchors write them.
-pub fn tensors_tsv<T: PyRepr + Sync>(mat: ArrayView2<'_, T>) -> Vec<u8> {
+/// Writes `tensors.tsv` to `out`: one line per row of `mat`, its values as Python's
+/// `str(x.item())` separated by tabs, as both anchors write them. Blocks of rows are formatted
+/// on all cores and written in order.
+pub fn write_tensors_tsv<T: PyRepr + Sync>(mat: ArrayView2<'_, T>, out: &mut impl Write) -> io::Result<()> {
     let rows: Vec<ArrayView1<'_, T>> = mat.rows().into_iter().collect();
     let threads = threads_for(mat.len(), VALUES_PER_THREAD);
-    map_runs(&rows, threads, |run| {
-        // About 20 bytes per float32 value ("-0.12345678901234567\t").
-        let mut out = Vec::with_capacity(run.len() * mat.ncols() * 20);
-        for row in run {
-            for (i, &x) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(b'\t');
-                }
-                x.write_repr(&mut out);
-            }
-            out.push(b'\n');
+    let rows_per_thread = (VALUES_PER_THREAD / mat.ncols().max(1)).max(1);
+    for block in rows.chunks(rows_per_thread * threads) {
+        for text in map_runs(block, threads, format_rows) {
+            out.write_all(&text)?;
         }
-        out
-    })
-    .concat()
+    }
+    Ok(())
+}
+
+fn format_rows<T: PyRepr>(rows: &[ArrayView1<'_, T>]) -> Vec<u8> {
+    // About 20 bytes per float32 value ("-0.12345678901234567\t").
+    let mut out = Vec::with_capacity(rows.iter().map(|r| r.len() * 20 + 1).sum());
+    for row in rows {
+        for (i, &x) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            x.write_repr(&mut out);
+        }
+        out.push(b'\n');
+    }
+    out
 }
 
 /// `metadata.tsv`: `fields` in rows of `columns`, each line ending in `\n`.
@@ -140,18 +149,19 @@ pub fn sprite<T: SpriteSample>(images: ArrayView4<'_, T>, count: usize) -> Resul
 }
 
 /// One embedding: its files and its block of `projector_config.pbtxt`.
-pub struct Embedding {
+pub struct Embedding<'a, T> {
     /// `<tag>:<step:05>`, the name the projector lists.
     pub tensor_name: String,
     /// The folder relative to the log directory, `/`-separated, already made safe.
     pub subdir: String,
-    pub tensors: Vec<u8>,
+    /// The N x D matrix, formatted into `tensors.tsv` as it is written.
+    pub mat: ArrayView2<'a, T>,
     pub metadata: Option<Vec<u8>>,
     /// The PNG and the side of one image.
     pub sprite: Option<(Vec<u8>, usize)>,
 }
 
-impl Embedding {
+impl<T: PyRepr + Sync> Embedding<'_, T> {
     /// The block tensorboardX appends to `projector_config.pbtxt`, its strings escaped as the
     /// protobuf text format wants (tensorboardX writes them raw, so a `"` breaks its file).
     pub fn config_block(&self) -> String {
@@ -179,26 +189,33 @@ impl Embedding {
     pub fn write(&self, logdir: &Path) -> Result<()> {
         let dir = logdir.join(&self.subdir);
         fs::create_dir_all(&dir).map_err(|e| with_path(e, "creating", &dir))?;
-        let files = [
-            Some(("tensors.tsv", &self.tensors)),
-            self.metadata.as_ref().map(|m| ("metadata.tsv", m)),
-            self.sprite.as_ref().map(|(png, _)| ("sprite.png", png)),
-        ];
         // Unique per call, so that writers logging the same tag and step at once (threads or
         // processes) never write into one temporary file.
         static CALLS: AtomicU64 = AtomicU64::new(0);
         let call = CALLS.fetch_add(1, Ordering::Relaxed);
-        for (name, bytes) in files.into_iter().flatten() {
+        let write_file = |name: &str, contents: &dyn Fn(&mut BufWriter<File>) -> io::Result<()>| {
             let path = dir.join(name);
             let partial = dir.join(format!(".{name}.{}.{call}.partial", std::process::id()));
-            let written = fs::write(&partial, bytes)
+            let written = File::create(&partial)
+                .and_then(|file| {
+                    let mut out = BufWriter::new(file);
+                    contents(&mut out)?;
+                    out.flush()
+                })
                 .map_err(|e| with_path(e, "writing", &partial))
                 .and_then(|()| fs::rename(&partial, &path).map_err(|e| with_path(e, "renaming to", &path)));
-            if let Err(e) = written {
+            if written.is_err() {
                 // Best effort: the error to report is the one above.
                 let _ = fs::remove_file(&partial);
-                return Err(e.into());
             }
+            written
+        };
+        write_file("tensors.tsv", &|out| write_tensors_tsv(self.mat, out))?;
+        if let Some(metadata) = &self.metadata {
+            write_file("metadata.tsv", &|out| out.write_all(metadata))?;
+        }
+        if let Some((png, _)) = &self.sprite {
+            write_file("sprite.png", &|out| out.write_all(png))?;
         }
         let config = logdir.join("projector_config.pbtxt");
         // One write in append mode: blocks from several writers never interleave.
@@ -236,19 +253,25 @@ mod tests {
     use super::*;
     use ndarray::{Array4, array};
 
+    fn tensors_tsv<T: PyRepr + Sync>(mat: ArrayView2<'_, T>) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_tensors_tsv(mat, &mut out).unwrap();
+        out
+    }
+
     #[test]
     fn tensors_as_python_writes_them() {
         let mat = array![[1.0f32, 0.1], [-0.0, 1e-5]];
         assert_eq!(tensors_tsv(mat.view()), b"1.0\t0.10000000149011612\n-0.0\t9.999999747378752e-06\n");
         let ints = array![[1i64, -2, 3]];
         assert_eq!(tensors_tsv(ints.view()), b"1\t-2\t3\n");
-        // Split across threads, the rows keep their order.
-        let big = ndarray::Array2::from_shape_fn((3000, 64), |(i, j)| (i * 64 + j) as u32);
+        // Split into blocks and across threads, the rows keep their order.
+        let big = ndarray::Array2::from_shape_fn((5000, 64), |(i, j)| (i * 64 + j) as u32);
         let text = String::from_utf8(tensors_tsv(big.view())).unwrap();
         let values: Vec<u32> =
             text.split(['\t', '\n']).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-        assert_eq!(values, (0..3000 * 64).collect::<Vec<u32>>());
-        assert_eq!(text.lines().count(), 3000);
+        assert_eq!(values, (0..5000 * 64).collect::<Vec<u32>>());
+        assert_eq!(text.lines().count(), 5000);
     }
 
     #[test]
@@ -303,7 +326,7 @@ mod tests {
         let embedding = Embedding {
             tensor_name: "a\"b\\c\u{1}é:00003".into(),
             subdir: "00003/a\"b%5cc\u{1}é".into(),
-            tensors: vec![],
+            mat: ArrayView2::<f32>::from_shape((0, 0), &[]).unwrap(),
             metadata: Some(vec![]),
             sprite: Some((vec![], 28)),
         };
@@ -320,10 +343,11 @@ mod tests {
     #[test]
     fn writes_files_then_appends_the_config() {
         let logdir = tempfile::tempdir().unwrap();
+        let ones = array![[1.0f32]];
         let embedding = |step: &str| Embedding {
             tensor_name: format!("t:{step}"),
             subdir: format!("{step}/t"),
-            tensors: b"1.0\n".to_vec(),
+            mat: ones.view(),
             metadata: None,
             sprite: None,
         };
