@@ -33,6 +33,17 @@ def new_logdir(tmp_path):
     return lambda: str(tmp_path / str(next(_runs)))
 
 
+def logging_run(writer_class, new_logdir, log):
+    """One round: open a writer, log, close."""
+
+    def run():
+        writer = writer_class(new_logdir())
+        log(writer)
+        writer.close()
+
+    return run
+
+
 def measure(benchmark, run, rounds, setup=None):
     """Benchmarks ``run`` (wall time, as the caller sees it) and records its process CPU time
     per round too, which includes the background threads' work."""

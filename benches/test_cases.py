@@ -9,20 +9,9 @@ close() (so work left to a background thread is counted).
 import numpy as np
 import pytest
 import torch
-from conftest import measure
+from conftest import logging_run, measure
 
 rng = np.random.default_rng(0)
-
-
-def logging_run(writer_class, new_logdir, log):
-    """One round: open a writer, log, close."""
-
-    def run():
-        writer = writer_class(new_logdir())
-        log(writer)
-        writer.close()
-
-    return run
 
 
 @pytest.mark.benchmark(group="floor: empty method, 3 arguments, x200000")

@@ -1,6 +1,6 @@
 """Every public method of tensorboardX's and torch's SummaryWriter exists on turboboard's with
 the same parameters (names, order, defaults), except the differences listed here on purpose and
-the methods not built yet."""
+the same parameters (names, order, defaults), except the differences listed here on purpose."""
 
 import inspect
 
@@ -10,12 +10,6 @@ import turboboard
 from torch.utils.tensorboard import SummaryWriter as TorchSummaryWriter
 
 ANCHORS = {"tensorboardX": tensorboardX.SummaryWriter, "torch": TorchSummaryWriter}
-
-# Methods of the anchors that turboboard does not have yet. Remove a name when it is built: the
-# test fails while a built method is still listed, and when a missing one is not.
-NOT_BUILT_YET = {
-    "add_embedding",
-}
 
 # Where turboboard's parameters differ from an anchor's on purpose. For these, every parameter
 # of the anchor is still accepted by name with the same default, but the order (or the way it
@@ -59,10 +53,7 @@ CASES = [(anchor, name) for anchor, cls in ANCHORS.items() for name in sorted(pu
 def test_signature_matches_anchor(anchor, name):
     theirs = public_methods(ANCHORS[anchor])[name]
     ours_method = getattr(turboboard.SummaryWriter, name, None)
-    if name in NOT_BUILT_YET:
-        assert ours_method is None, f"{name} is built: remove it from NOT_BUILT_YET"
-        return
-    assert ours_method is not None, f"{name} is missing (or belongs in NOT_BUILT_YET)"
+    assert ours_method is not None, f"{name} is missing"
     ours = inspect.signature(ours_method)
     expected, actual = parameters(theirs), parameters(ours)
     same_prefix = actual[: len(expected)] == expected
@@ -83,5 +74,4 @@ def test_signature_matches_anchor(anchor, name):
 
 def test_lists_name_real_methods():
     anchored = {name for cls in ANCHORS.values() for name in public_methods(cls)}
-    assert anchored >= NOT_BUILT_YET
     assert {name for _, name in DIFFERENCES} <= anchored

@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import final
 
-__all__ = ["EventFileWriter", "default_bucket_limits"]
+__all__ = ["EventFileWriter", "default_bucket_limits", "write_embedding"]
 
 @final
 class EventFileWriter:
@@ -184,3 +184,12 @@ class EventFileWriter:
     def close(self, timeout: float | None = None) -> None: ...
 
 def default_bucket_limits() -> list[float]: ...
+def write_embedding(
+    logdir: str | os.PathLike[str],
+    subdir: str,
+    tensor_name: str,
+    mat: npt.NDArray[np.generic],
+    metadata: list[str] | None = None,
+    metadata_columns: int = 1,
+    label_img: npt.NDArray[np.generic] | None = None,
+) -> None: ...

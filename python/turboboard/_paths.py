@@ -1,5 +1,5 @@
 """Paths from users: path arguments are checked, and paths built from user strings
-(``add_scalars`` sub-runs and later embeddings and hparams runs) stay inside the log
+(``add_scalars`` sub-runs, embedding folders and hparams runs) stay inside the log
 directory."""
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ def join_inside(logdir: str, name: str, arg: str) -> str:
     Leading separators are dropped (as tensorboardX's tag cleaning does); ``..``, NUL and drive
     names, which would point outside ``logdir``, raise ``ValueError`` naming ``arg``.
     """
+    return os.path.join(logdir, *parts_inside(name, arg))
+
+
+def parts_inside(name: str, arg: str) -> list[str]:
+    """The components of ``name`` that ``join_inside`` joins to the log directory."""
     if not isinstance(name, str):
         raise TypeError(f"{arg}: expected a string, got {type(name).__name__}")
     parts = [p for p in _SEPARATORS.split(name) if p not in ("", ".")]
@@ -26,7 +31,7 @@ def join_inside(logdir: str, name: str, arg: str) -> str:
             raise ValueError(f"{arg}: {name!r} would leave the log directory")
     if not parts:
         raise ValueError(f"{arg}: {name!r} names no directory")
-    return os.path.join(logdir, *parts)
+    return parts
 
 
 def path_arg(path: Any, arg: str) -> str:

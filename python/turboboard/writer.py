@@ -20,6 +20,7 @@ from ._graph import GraphMixin
 from ._media import MediaMixin
 from ._plugins import PluginsMixin
 from ._process import PicklableWriter
+from ._projector import ProjectorMixin
 
 Step = Optional[int]
 
@@ -161,7 +162,7 @@ class FileWriter:
             core.close()
 
 
-class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, PicklableWriter):
+class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, ProjectorMixin, PicklableWriter):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
     The same API as ``tensorboardX.SummaryWriter`` (and ``torch.utils.tensorboard``'s extras),

@@ -9,6 +9,7 @@ mod errors;
 mod graph;
 mod media;
 mod plugins;
+mod projector;
 mod sink;
 mod writer;
 
@@ -21,4 +22,7 @@ mod _core {
 
     #[pymodule_export]
     use crate::writer::default_bucket_limits;
+
+    #[pymodule_export]
+    use crate::projector::write_embedding;
 }

@@ -3,7 +3,8 @@
 //! Data moves one way: a summary builder ([`summary`]) turns values into a protobuf
 //! [`proto::Event`], [`record`] frames it as a TFRecord with masked CRC32C, and the
 //! [`writer::EventWriter`] hands whole records to a thread that owns the event file.
-//! [`histogram`], [`image`] and [`pr_curve`] do the heavy numeric work of the builders.
+//! [`histogram`], [`image`] and [`pr_curve`] do the heavy numeric work of the builders;
+//! [`projector`] writes the embedding projector's files, which are not events.
 
 pub mod audio;
 mod batch;
@@ -15,6 +16,8 @@ pub mod histogram;
 pub mod image;
 mod parallel;
 pub mod pr_curve;
+pub mod projector;
+pub mod pyrepr;
 pub mod record;
 pub mod resample;
 pub mod scalar_record;

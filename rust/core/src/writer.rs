@@ -561,7 +561,7 @@ fn create_unique(logdir: &Path, suffix: &str) -> Result<(PathBuf, File)> {
     }
 }
 
-fn with_path(e: io::Error, doing: &str, path: &Path) -> io::Error {
+pub(crate) fn with_path(e: io::Error, doing: &str, path: &Path) -> io::Error {
     IoContext::error(e.kind(), format!("{doing} {}: {e}", path.display()), os_code(&e))
 }
 
