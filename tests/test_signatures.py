@@ -1,5 +1,4 @@
 """Every public method of tensorboardX's and torch's SummaryWriter exists on turboboard's with
-the same parameters (names, order, defaults), except the differences listed here on purpose and
 the same parameters (names, order, defaults), except the differences listed here on purpose."""
 
 import inspect
