@@ -2,10 +2,10 @@
 
 The data is scikit-learn's digits (1,797 8x8 images that ship inside the package, so nothing is
 downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: the model's graph,
-loss and accuracy, weight and gradient histograms, sample inputs, a confusion matrix drawn
-with matplotlib, per-class PR curves, a video and an audio clip made from inputs, a text note
-and the run's hyperparameters with its final metrics. It then prints how to open the run in
-TensorBoard.
+loss and accuracy, weight and gradient histograms, sample inputs, the projector's view of the
+learned features, a confusion matrix drawn with matplotlib, per-class PR curves, a video and
+an audio clip made from inputs, a text note and the run's hyperparameters with its final
+metrics. It then prints how to open the run in TensorBoard.
 """
 
 from __future__ import annotations
@@ -47,11 +47,14 @@ class DigitNet(nn.Module):
         self.fc1 = nn.Linear(32 * 7 * 7, 64)
         self.fc2 = nn.Linear(64, 10)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer: what the classifier separates."""
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc1(x.flatten(1)))
-        return self.fc2(x)
+        return F.relu(self.fc1(x.flatten(1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.features(x))
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
@@ -85,10 +88,15 @@ def sonify(image: torch.Tensor, sample_rate: int, seconds: float) -> torch.Tenso
     return wave / wave.abs().max().clamp(min=1e-6)
 
 
-def log_results(writer: SummaryWriter, model: nn.Module, val_x, val_y, step: int) -> None:
-    """What a finished model looks like: its mistakes, confusion matrix and PR curves."""
+def log_results(writer: SummaryWriter, model: DigitNet, val_x, val_y, step: int) -> None:
+    """What a finished model looks like: its features, mistakes, confusion matrix, PR curves."""
     with torch.no_grad():
-        probabilities = F.softmax(model(val_x), dim=1)
+        features = model.features(val_x)
+        probabilities = F.softmax(model.fc2(features), dim=1)
+    # The projector shows how the learned features cluster the digits.
+    writer.add_embedding(
+        features, metadata=val_y.tolist(), label_img=val_x, global_step=step, tag="features"
+    )
     predicted = probabilities.argmax(1)
     mistakes = (predicted != val_y).nonzero().flatten()[:16]
     if len(mistakes):

@@ -29,6 +29,10 @@ def test_demo_writes_a_complete_run(tmp_path):
     ops = {(node.name.rsplit("/", 1)[0], node.op) for node in graph.node}
     assert {("DigitNet/Conv2d[conv1]", "aten::_convolution"), ("DigitNet", "aten::relu")} <= ops
     assert ("DigitNet/Linear[fc2]", "aten::linear") in ops
+    projector = (logdir / "projector_config.pbtxt").read_text()
+    assert 'tensor_name: "features:' in projector
+    (metadata,) = logdir.glob("*/features/metadata.tsv")
+    assert len(metadata.read_text().split()) == 360  # one label per validation digit
     pr_curves = {f"pr_curve/digit_{d}" for d in range(10)}
     assert set(tags["tensors"]) == {"notes/text_summary"} | pr_curves
     hparams = accumulate(str(logdir / "hparams"))
