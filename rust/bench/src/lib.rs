@@ -1,4 +1,5 @@
-//! Inputs shared by the benchmarks in `benches/` (run them with `cargo bench -p turboboard-bench`).
+//! Inputs shared by the benchmarks in `benches/` (run them with
+//! `cargo bench --manifest-path rust/bench/Cargo.toml`).
 
 /// `n` deterministic standard-normal values (xorshift and Box-Muller), as float32.
 pub fn normal_f32(n: usize) -> Vec<f32> {

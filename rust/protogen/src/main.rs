@@ -1,8 +1,8 @@
 //! Regenerates the prost code in `rust/core/src/proto/` from the `.proto` files in
 //! `rust/core/proto/`, with protox (a protobuf compiler in Rust) instead of `protoc`.
 //!
-//! Run from the repository root: `cargo run -p turboboard-protogen`. CI runs it and fails if the
-//! checked-in code differs.
+//! Run from the repository root: `cargo run --manifest-path rust/protogen/Cargo.toml`. CI runs it
+//! and fails if the checked-in code differs.
 
 use std::path::Path;
 
