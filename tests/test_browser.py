@@ -70,21 +70,27 @@ def files(run_dir) -> event_multiplexer.EventMultiplexer:
     return multiplexer
 
 
-def runs_with(files: event_multiplexer.EventMultiplexer, kind: str) -> dict[str, list[str]]:
-    """The runs holding each tag of ``kind`` (an accumulator's name: "scalars", "tensors"...)."""
+def runs_with(
+    files: event_multiplexer.EventMultiplexer, kind: str, plugin: str | None = None
+) -> dict[str, list[str]]:
+    """The runs holding each tag of ``kind`` (an accumulator's name: "scalars", "tensors"...),
+    only the tags of ``plugin`` if given (tensors serve several plugins)."""
     runs: dict[str, list[str]] = {}
     for run, tags in files.Runs().items():
         for tag in tags[kind]:
+            if plugin and files.SummaryMetadata(run, tag).plugin_data.plugin_name != plugin:
+                continue
             runs.setdefault(tag, []).append(run)
     return runs
 
 
-# Each dashboard checked: its element and the accumulator's name for the data it shows.
+# Each dashboard checked: its element, and the accumulator's name for the data it shows (and
+# the plugin, for tensors).
 DASHBOARDS = {
-    "scalars": ("tf-scalar-dashboard", "scalars"),
-    "histograms": ("tf-histogram-dashboard", "histograms"),
-    "images": ("tf-image-dashboard", "images"),
-    "text": ("tf-text-dashboard", "tensors"),
+    "scalars": ("tf-scalar-dashboard", ("scalars",)),
+    "histograms": ("tf-histogram-dashboard", ("histograms",)),
+    "images": ("tf-image-dashboard", ("images",)),
+    "text": ("tf-text-dashboard", ("tensors", "text")),
 }
 
 
@@ -93,7 +99,7 @@ def tensorboard(run_dir, files):
     def serves_every_tag(base: str) -> bool:
         return all(
             {tag for tags in get(base, f"/data/plugin/{plugin}/tags").values() for tag in tags}
-            == runs_with(files, kind).keys()
+            == runs_with(files, *kind).keys()
             for plugin, (_, kind) in DASHBOARDS.items()
         )
 
@@ -152,7 +158,9 @@ def show(browser, base: str, plugin: str, card: str, rendered: str, want: Any) -
     """Opens ``plugin``'s dashboard and waits until it shows ``want``: a map from the tag of each
     visible ``card`` element to ``rendered``, a JS expression of ``card``."""
     browser.get(f"{base}/#{plugin}")
-    script = f"""return Object.fromEntries(deep(dashboard, "{card}")
+    # TensorBoard opens only the first categories of tags; open them all.
+    script = f"""deep(dashboard, "tf-category-paginated-view").forEach((v) => (v.opened = true));
+    return Object.fromEntries(deep(dashboard, "{card}")
         .filter((card) => card.getClientRects().length)
         .map((card) => [card.tag, {rendered}]));"""
     wait_until(browser, plugin, script, want)
@@ -200,7 +208,7 @@ def test_images_load_at_their_logged_size(browser, tensorboard, files, screensho
 def test_text_renders_the_markdown(browser, tensorboard, files, screenshots):
     logged = {
         tag: files.Tensors(run, tag)[-1].tensor_proto.string_val[0].decode()
-        for tag, (run,) in runs_with(files, "tensors").items()
+        for tag, (run,) in runs_with(files, "tensors", "text").items()
     }
     assert list(logged) == ["notes/text_summary"]
 

@@ -58,6 +58,7 @@ def serve(logdir, load_fast, ready):
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
+                proc.kill()  # its stderr ends only once it has exited
                 pytest.fail(
                     f"TensorBoard did not serve the run: {proc.stderr.read().decode()[-2000:]}"
                 )
