@@ -126,7 +126,7 @@ pub fn histogram<T: Element>(values: &[T], bins: Bins<'_>, max_bins: Option<usiz
     let (edges, scan) = match bins {
         Bins::TensorFlow => {
             let tf = &*TENSORFLOW;
-            let slotter = Guessed { lower: &tf.lower, slot_edges: &tf.slot_edges };
+            let slotter = Guessed { lower: &tf.lower, upper_edge: &tf.upper_edge };
             let slots = tf.slot_edges.len() - 1;
             (&tf.edges[..], scan(values, &slotter, slots, threads_for(values.len(), slots)))
         }
@@ -223,11 +223,16 @@ fn py_slice<T>(v: &[T], start: usize, end: usize) -> &[T] {
     if start >= end { &[] } else { &v[start..end] }
 }
 
-/// The default edges, their slot edges, and a slot for each value of a float's top 16 bits.
+/// The default edges, their slot edges, and for each value of a float's top 16 bits a slot and
+/// the left edge of the slot above it.
 struct TensorFlowBins {
     edges: Vec<f64>,
     slot_edges: Vec<f64>,
     lower: Box<[u16; 1 << 16]>,
+    /// `slot_edges[lower + 1]`, per cell: the binning loop loads it with the same index as
+    /// `lower` instead of after it (no dependent load, no bounds check). Both tables are large,
+    /// but the cells real data touch are few (a few hundred for weights or activations).
+    upper_edge: Box<[f64; 1 << 16]>,
 }
 
 static TENSORFLOW: LazyLock<TensorFlowBins> = LazyLock::new(|| {
@@ -257,8 +262,10 @@ static TENSORFLOW: LazyLock<TensorFlowBins> = LazyLock::new(|| {
         }
         lower[cell] = slot as u16;
     }
+    let upper_edge: Vec<f64> = lower.iter().map(|&slot| slot_edges[usize::from(slot) + 1]).collect();
     let lower = lower.into_boxed_slice().try_into().expect("one slot per 16-bit prefix");
-    TensorFlowBins { edges, slot_edges, lower }
+    let upper_edge = upper_edge.into_boxed_slice().try_into().expect("one edge per 16-bit prefix");
+    TensorFlowBins { edges, slot_edges, lower, upper_edge }
 });
 
 /// The left edges of the slots a value can land in: slot 0 below the first edge, slot i + 1 for
@@ -308,14 +315,14 @@ impl Slotter for Sorted<'_> {
 /// stays in its cell's slot, which is never a bin.
 struct Guessed<'a> {
     lower: &'a [u16; 1 << 16],
-    slot_edges: &'a [f64],
+    upper_edge: &'a [f64; 1 << 16],
 }
 
 impl Slotter for Guessed<'_> {
     #[inline]
     fn slot(&self, x: f64) -> usize {
-        let lower = usize::from(self.lower[(x.to_bits() >> 48) as usize]);
-        lower + usize::from(x >= self.slot_edges[lower + 1])
+        let cell = (x.to_bits() >> 48) as usize;
+        usize::from(self.lower[cell]) + usize::from(x >= self.upper_edge[cell])
     }
 }
 
@@ -457,11 +464,11 @@ fn leaf<T: Element, S: Slotter>(values: &[T], slotter: &S, scan: &mut Scan) -> f
     let xs = &mut scan.widened[..values.len()];
     T::widen(values, xs);
     count(xs, slotter, &mut scan.counts);
-    let (lo, hi, squares) = extremes_and_squares(xs);
-    scan.min = if lo < scan.min { lo } else { scan.min };
-    scan.max = if hi > scan.max { hi } else { scan.max };
-    scan.sum_squares += squares;
-    leaf_sum(xs)
+    let leaf = reduce(xs);
+    scan.min = if leaf.min < scan.min { leaf.min } else { scan.min };
+    scan.max = if leaf.max > scan.max { leaf.max } else { scan.max };
+    scan.sum_squares += leaf.sum_squares;
+    leaf.sum
 }
 
 /// A function of its own so that the compiler knows `counts` does not overlap `xs` and keeps
@@ -473,48 +480,67 @@ fn count<S: Slotter>(xs: &[f64], slotter: &S, counts: &mut [u64]) {
     }
 }
 
-/// Min, max (NaN never wins a comparison; the caller detects NaN from the sum of squares) and
-/// sum of squares, over four lanes so that the loop vectorises.
-fn extremes_and_squares(xs: &[f64]) -> (f64, f64, f64) {
+/// What [`reduce`] gathers from one leaf.
+struct Leaf {
+    /// numpy's `pairwise_sum` of the leaf, bit for bit.
+    sum: f64,
+    /// NaN never wins a comparison; the caller detects NaN from the sum of squares.
+    min: f64,
+    max: f64,
+    sum_squares: f64,
+}
+
+/// One pass over at most 128 values: numpy's leaf sum in its exact order of additions (eight
+/// accumulators over runs of eight, then the remainder one by one), and beside it min, max and
+/// the sum of squares in four lanes (eight would not fit the SSE registers), so that the loop
+/// vectorises.
+fn reduce(xs: &[f64]) -> Leaf {
+    let min_of = |a: f64, b: f64| if b < a { b } else { a };
+    let max_of = |a: f64, b: f64| if b > a { b } else { a };
+    let whole = if xs.len() < 8 { 0 } else { xs.len() - xs.len() % 8 };
+    // numpy's accumulators r[0..8], as two halves of four.
+    let (mut low_r, mut high_r) = ([0.0; 4], [0.0; 4]);
     let mut lo = [f64::INFINITY; 4];
     let mut hi = [f64::NEG_INFINITY; 4];
     let mut squares = [0.0; 4];
-    let mut quads = xs.chunks_exact(4);
-    for quad in &mut quads {
-        for (j, &x) in quad.iter().enumerate() {
-            lo[j] = if x < lo[j] { x } else { lo[j] };
-            hi[j] = if x > hi[j] { x } else { hi[j] };
-            squares[j] += x * x;
+    for (k, chunk) in xs[..whole].chunks_exact(8).enumerate() {
+        let (low, high) = chunk.split_at(4);
+        let low: &[f64; 4] = low.try_into().expect("halves of four");
+        let high: &[f64; 4] = high.try_into().expect("halves of four");
+        if k == 0 {
+            (low_r, high_r) = (*low, *high);
+        } else {
+            for j in 0..4 {
+                low_r[j] += low[j];
+                high_r[j] += high[j];
+            }
+        }
+        for half in [low, high] {
+            for (j, &x) in half.iter().enumerate() {
+                lo[j] = min_of(lo[j], x);
+                hi[j] = max_of(hi[j], x);
+                squares[j] += x * x;
+            }
         }
     }
-    for (j, &x) in quads.remainder().iter().enumerate() {
-        lo[j] = if x < lo[j] { x } else { lo[j] };
-        hi[j] = if x > hi[j] { x } else { hi[j] };
-        squares[j] += x * x;
-    }
-    let min = lo.into_iter().fold(f64::INFINITY, |m, x| if x < m { x } else { m });
-    let max = hi.into_iter().fold(f64::NEG_INFINITY, |m, x| if x > m { x } else { m });
-    (min, max, squares.iter().sum())
-}
-
-/// numpy's `pairwise_sum` for at most 128 values, in its exact order of additions.
-fn leaf_sum(xs: &[f64]) -> f64 {
-    if xs.len() < 8 {
-        return xs.iter().fold(0.0, |acc, &x| acc + x);
-    }
-    let whole = xs.len() - xs.len() % 8;
-    let mut r = [0.0; 8];
-    r.copy_from_slice(&xs[..8]);
-    for chunk in xs[8..whole].chunks_exact(8) {
-        for (acc, &x) in r.iter_mut().zip(chunk) {
-            *acc += x;
-        }
-    }
-    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    let mut sum = if whole == 0 {
+        0.0
+    } else {
+        ((low_r[0] + low_r[1]) + (low_r[2] + low_r[3])) + ((high_r[0] + high_r[1]) + (high_r[2] + high_r[3]))
+    };
+    let mut sum_squares: f64 = squares.iter().sum();
     for &x in &xs[whole..] {
-        res += x;
+        sum += x;
+        lo[0] = min_of(lo[0], x);
+        hi[0] = max_of(hi[0], x);
+        sum_squares += x * x;
     }
-    res
+    Leaf {
+        sum,
+        min: lo.into_iter().fold(f64::INFINITY, min_of),
+        max: hi.into_iter().fold(f64::NEG_INFINITY, max_of),
+        sum_squares,
+    }
 }
 
 #[cfg(test)]
@@ -559,7 +585,7 @@ mod tests {
     fn guessed_slots_match_binary_search() {
         let tf = &*TENSORFLOW;
         let sorted = Sorted { slot_edges: &tf.slot_edges };
-        let guessed = Guessed { lower: &tf.lower, slot_edges: &tf.slot_edges };
+        let guessed = Guessed { lower: &tf.lower, upper_edge: &tf.upper_edge };
         let mut probes = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN];
         probes.extend([f64::MIN_POSITIVE, f64::MAX, f64::MIN, f64::from_bits(1)]);
         for &e in tensorflow_edges() {
@@ -659,14 +685,14 @@ mod tests {
     }
 
     #[test]
-    fn leaf_sum_follows_numpys_order() {
+    fn reduce_sums_in_numpys_order() {
         // 1e16 + 1 + 1 is 1e16 added left to right, but 1e16 + 2 with the 1s paired first.
         let mut xs = [0.0; 16];
         xs[0] = 1e16;
         xs[1] = 1.0;
         xs[9] = 1.0;
-        assert_eq!(leaf_sum(&xs), 1e16 + 2.0);
-        assert_eq!(leaf_sum(&[1e16, 1.0, 1.0]), 1e16);
+        assert_eq!(reduce(&xs).sum, 1e16 + 2.0);
+        assert_eq!(reduce(&[1e16, 1.0, 1.0]).sum, 1e16);
         assert_eq!(tf(&[-0.0; 20]).unwrap().sum.to_bits(), 0.0f64.to_bits());
     }
 
@@ -691,7 +717,7 @@ mod tests {
             })
             .collect();
         let tf = &*TENSORFLOW;
-        let slotter = Guessed { lower: &tf.lower, slot_edges: &tf.slot_edges };
+        let slotter = Guessed { lower: &tf.lower, upper_edge: &tf.upper_edge };
         let one = scan(&values, &slotter, tf.slot_edges.len() - 1, 1);
         for threads in [2, 3, 5, 8] {
             let many = scan(&values, &slotter, tf.slot_edges.len() - 1, threads);
