@@ -77,12 +77,16 @@ def scalars(tag_scalar_dict: Mapping[str, Any], arg: str) -> tuple[list[str], li
             raise TypeError(f"{arg}: expected string keys (tags), got {type(tag).__name__}")
         if type(x) is float:
             values.append(x)
-        elif _is_torch(x) and x.device.type != "cpu":
+        elif _is_torch(x) and not x.is_cpu:
             _check_one_real(x, f"{arg}[{tag!r}]")
             on_device.setdefault(x.device, []).append(len(values))
             values.append(0.0)
         else:
-            values.append(scalar(x, f"{arg}[{tag!r}]"))
+            try:
+                values.append(scalar(x, arg))
+            except (TypeError, ValueError):
+                # Again, to name the key: formatting it for every value would cost more.
+                values.append(scalar(x, f"{arg}[{tag!r}]"))
     if on_device:
         items = list(tag_scalar_dict.values())
         for indices in on_device.values():
