@@ -464,11 +464,11 @@ fn leaf<T: Element, S: Slotter>(values: &[T], slotter: &S, scan: &mut Scan) -> f
     let xs = &mut scan.widened[..values.len()];
     T::widen(values, xs);
     count(xs, slotter, &mut scan.counts);
-    let leaf = reduce(xs);
-    scan.min = if leaf.min < scan.min { leaf.min } else { scan.min };
-    scan.max = if leaf.max > scan.max { leaf.max } else { scan.max };
-    scan.sum_squares += leaf.sum_squares;
-    leaf.sum
+    let (lo, hi, squares) = extremes_and_squares(xs);
+    scan.min = if lo < scan.min { lo } else { scan.min };
+    scan.max = if hi > scan.max { hi } else { scan.max };
+    scan.sum_squares += squares;
+    leaf_sum(xs)
 }
 
 /// A function of its own so that the compiler knows `counts` does not overlap `xs` and keeps
@@ -480,67 +480,48 @@ fn count<S: Slotter>(xs: &[f64], slotter: &S, counts: &mut [u64]) {
     }
 }
 
-/// What [`reduce`] gathers from one leaf.
-struct Leaf {
-    /// numpy's `pairwise_sum` of the leaf, bit for bit.
-    sum: f64,
-    /// NaN never wins a comparison; the caller detects NaN from the sum of squares.
-    min: f64,
-    max: f64,
-    sum_squares: f64,
-}
-
-/// One pass over at most 128 values: numpy's leaf sum in its exact order of additions (eight
-/// accumulators over runs of eight, then the remainder one by one), and beside it min, max and
-/// the sum of squares in four lanes (eight would not fit the SSE registers), so that the loop
-/// vectorises.
-fn reduce(xs: &[f64]) -> Leaf {
-    let min_of = |a: f64, b: f64| if b < a { b } else { a };
-    let max_of = |a: f64, b: f64| if b > a { b } else { a };
-    let whole = if xs.len() < 8 { 0 } else { xs.len() - xs.len() % 8 };
-    // numpy's accumulators r[0..8], as two halves of four.
-    let (mut low_r, mut high_r) = ([0.0; 4], [0.0; 4]);
+/// Min, max (NaN never wins a comparison; the caller detects NaN from the sum of squares) and
+/// sum of squares, over four lanes so that the loop vectorises.
+fn extremes_and_squares(xs: &[f64]) -> (f64, f64, f64) {
     let mut lo = [f64::INFINITY; 4];
     let mut hi = [f64::NEG_INFINITY; 4];
     let mut squares = [0.0; 4];
-    for (k, chunk) in xs[..whole].chunks_exact(8).enumerate() {
-        let (low, high) = chunk.split_at(4);
-        let low: &[f64; 4] = low.try_into().expect("halves of four");
-        let high: &[f64; 4] = high.try_into().expect("halves of four");
-        if k == 0 {
-            (low_r, high_r) = (*low, *high);
-        } else {
-            for j in 0..4 {
-                low_r[j] += low[j];
-                high_r[j] += high[j];
-            }
-        }
-        for half in [low, high] {
-            for (j, &x) in half.iter().enumerate() {
-                lo[j] = min_of(lo[j], x);
-                hi[j] = max_of(hi[j], x);
-                squares[j] += x * x;
-            }
+    let mut quads = xs.chunks_exact(4);
+    for quad in &mut quads {
+        for (j, &x) in quad.iter().enumerate() {
+            lo[j] = if x < lo[j] { x } else { lo[j] };
+            hi[j] = if x > hi[j] { x } else { hi[j] };
+            squares[j] += x * x;
         }
     }
-    let mut sum = if whole == 0 {
-        0.0
-    } else {
-        ((low_r[0] + low_r[1]) + (low_r[2] + low_r[3])) + ((high_r[0] + high_r[1]) + (high_r[2] + high_r[3]))
-    };
-    let mut sum_squares: f64 = squares.iter().sum();
+    for (j, &x) in quads.remainder().iter().enumerate() {
+        lo[j] = if x < lo[j] { x } else { lo[j] };
+        hi[j] = if x > hi[j] { x } else { hi[j] };
+        squares[j] += x * x;
+    }
+    let min = lo.into_iter().fold(f64::INFINITY, |m, x| if x < m { x } else { m });
+    let max = hi.into_iter().fold(f64::NEG_INFINITY, |m, x| if x > m { x } else { m });
+    (min, max, squares.iter().sum())
+}
+
+/// numpy's `pairwise_sum` for at most 128 values, in its exact order of additions.
+fn leaf_sum(xs: &[f64]) -> f64 {
+    if xs.len() < 8 {
+        return xs.iter().fold(0.0, |acc, &x| acc + x);
+    }
+    let whole = xs.len() - xs.len() % 8;
+    let mut r = [0.0; 8];
+    r.copy_from_slice(&xs[..8]);
+    for chunk in xs[8..whole].chunks_exact(8) {
+        for (acc, &x) in r.iter_mut().zip(chunk) {
+            *acc += x;
+        }
+    }
+    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
     for &x in &xs[whole..] {
-        sum += x;
-        lo[0] = min_of(lo[0], x);
-        hi[0] = max_of(hi[0], x);
-        sum_squares += x * x;
+        res += x;
     }
-    Leaf {
-        sum,
-        min: lo.into_iter().fold(f64::INFINITY, min_of),
-        max: hi.into_iter().fold(f64::NEG_INFINITY, max_of),
-        sum_squares,
-    }
+    res
 }
 
 #[cfg(test)]
@@ -685,14 +666,14 @@ mod tests {
     }
 
     #[test]
-    fn reduce_sums_in_numpys_order() {
+    fn leaf_sum_follows_numpys_order() {
         // 1e16 + 1 + 1 is 1e16 added left to right, but 1e16 + 2 with the 1s paired first.
         let mut xs = [0.0; 16];
         xs[0] = 1e16;
         xs[1] = 1.0;
         xs[9] = 1.0;
-        assert_eq!(reduce(&xs).sum, 1e16 + 2.0);
-        assert_eq!(reduce(&[1e16, 1.0, 1.0]).sum, 1e16);
+        assert_eq!(leaf_sum(&xs), 1e16 + 2.0);
+        assert_eq!(leaf_sum(&[1e16, 1.0, 1.0]), 1e16);
         assert_eq!(tf(&[-0.0; 20]).unwrap().sum.to_bits(), 0.0f64.to_bits());
     }
 
