@@ -45,6 +45,36 @@ def test_add_scalar(benchmark, writer_class, new_logdir):
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
 
 
+STEP_TAGS = [f"train/metric_{i}" for i in range(20)]
+
+
+@pytest.mark.benchmark(group="20 scalars a step x2000, add_scalar each")
+def test_scalars_one_call_each(benchmark, writer_class, new_logdir):
+    def log(w):
+        add = w.add_scalar
+        for step in range(2_000):
+            for i, tag in enumerate(STEP_TAGS):
+                add(tag, step * 0.001 + i, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+
+
+@pytest.mark.benchmark(group="20 scalars a step x2000, add_scalar_dict (others: add_scalar each)")
+def test_scalar_dict(benchmark, library, writer_class, new_logdir):
+    """The same events as the group above; turboboard writes each step's 20 in one call."""
+
+    def log(w):
+        if library == "turboboard":
+            for step in range(2_000):
+                w.add_scalar_dict({tag: step * 0.001 + i for i, tag in enumerate(STEP_TAGS)}, step)
+        else:
+            for step in range(2_000):
+                for i, tag in enumerate(STEP_TAGS):
+                    w.add_scalar(tag, step * 0.001 + i, step)
+
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+
+
 @pytest.mark.benchmark(group="add_scalar 0-dim torch tensor x50000")
 def test_add_scalar_torch_tensor(benchmark, writer_class, new_logdir):
     values = [torch.tensor(i * 0.001) for i in range(1000)]

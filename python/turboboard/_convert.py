@@ -4,6 +4,7 @@ numpy arrays and Python numbers for the Rust core, without copying where numpy a
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,17 +47,73 @@ def scalar(x: Any, arg: str) -> float:
         except OverflowError:
             raise ValueError(f"{arg}: {x!r} is too large for a float") from None
     if _is_torch(x):
-        if x.numel() != 1:
-            raise ValueError(
-                f"{arg}: expected a single value, got a tensor of shape {tuple(x.shape)}"
-            )
-        if x.is_complex():
-            raise TypeError(f"{arg}: expected a real number, got a complex tensor")
+        _check_one_real(x, arg)
         return float(x.item())
     array = to_numpy(x, arg)
     if array.size != 1:
         raise ValueError(f"{arg}: expected a single value, got an array of shape {array.shape}")
     return float(array.reshape(()))
+
+
+def _check_one_real(tensor: Any, arg: str) -> None:
+    if tensor.numel() != 1:
+        raise ValueError(
+            f"{arg}: expected a single value, got a tensor of shape {tuple(tensor.shape)}"
+        )
+    if tensor.is_complex():
+        raise TypeError(f"{arg}: expected a real number, got a complex tensor")
+
+
+def scalars(tag_scalar_dict: Mapping[str, Any], arg: str) -> tuple[list[str], list[float]]:
+    """The tags and values of ``tag_scalar_dict``, each value as ``scalar`` makes it, except
+    that one-element torch tensors on an accelerator are copied to the host together, one copy
+    per device: ``.item()`` on each would wait for the device (everything queued on it so far)
+    once per value."""
+    tags = list(tag_scalar_dict)
+    values: list[float] = []
+    on_device: dict[Any, list[int]] = {}
+    for tag, x in tag_scalar_dict.items():
+        if type(tag) is not str:
+            raise TypeError(f"{arg}: expected string keys (tags), got {type(tag).__name__}")
+        if type(x) is float:
+            values.append(x)
+        elif _is_torch(x) and not x.is_cpu:
+            _check_one_real(x, f"{arg}[{tag!r}]")
+            on_device.setdefault(x.device, []).append(len(values))
+            values.append(0.0)
+        else:
+            try:
+                values.append(scalar(x, arg))
+            except (TypeError, ValueError):
+                # Again, to name the key: formatting it for every value would cost more.
+                values.append(scalar(x, f"{arg}[{tag!r}]"))
+    if on_device:
+        items = list(tag_scalar_dict.values())
+        for indices in on_device.values():
+            for i, value in zip(indices, to_host([items[i] for i in indices])):
+                values[i] = value
+    return tags, values
+
+
+def to_host(tensors: list[Any]) -> list[float]:
+    """One-element tensors, all on one device, as Python floats, with a single copy to the host
+    (one device sync). Tensors of one dtype are stacked, then widened to float64 on the device,
+    which holds every value ``float(t.item())`` gives."""
+    import torch
+
+    by_dtype: dict[Any, list[int]] = {}
+    for i, t in enumerate(tensors):
+        by_dtype.setdefault(t.dtype, []).append(i)
+    stacked = [
+        torch.stack([tensors[i].detach().reshape(()) for i in indices]).to(torch.float64)
+        for indices in by_dtype.values()
+    ]
+    host = torch.cat(stacked).cpu().tolist()
+    values = [0.0] * len(tensors)
+    order = (i for indices in by_dtype.values() for i in indices)
+    for i, value in zip(order, host):
+        values[i] = value
+    return values
 
 
 _INT64 = range(-(1 << 63), 1 << 63)

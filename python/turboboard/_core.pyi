@@ -35,6 +35,13 @@ class EventFileWriter:
         display_name: str | None = None,
         summary_description: str | None = None,
     ) -> None: ...
+    def add_scalar_dict(
+        self,
+        tags: list[str],
+        values: list[float],
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None: ...
     def add_scalar_tensor(
         self,
         tag: str,

@@ -103,6 +103,32 @@ impl EventFileWriter {
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
 
+    /// `add_scalar(tag, value, global_step, walltime)` for each pair, in order, in one call and
+    /// one queue round trip.
+    #[pyo3(signature = (tags, values, global_step = None, walltime = None))]
+    fn add_scalar_dict(
+        &self,
+        py: Python<'_>,
+        tags: Vec<PyBackedStr>,
+        values: Vec<f64>,
+        global_step: Option<i64>,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        if tags.len() != values.len() {
+            return Err(PyValueError::new_err(format!(
+                "values: expected one value per tag ({}), got {}",
+                tags.len(),
+                values.len()
+            )));
+        }
+        let wall_time = finite_wall_time(walltime)?;
+        let step = global_step.unwrap_or(0);
+        let written = self.inner.write_each(tags.iter().zip(values), |out, (tag, value)| {
+            scalar_record::frame_into(out, tag, value as f32, step, wall_time)
+        });
+        self.after_write(py, written)
+    }
+
     /// torch's `new_style` scalar: a tensor of the scalars plugin.
     #[pyo3(signature = (tag, scalar_value, global_step = None, walltime = None, double_precision = false))]
     fn add_scalar_tensor(

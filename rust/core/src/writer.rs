@@ -204,6 +204,20 @@ impl EventWriter {
         self.queue(|batch| batch.push_record(frame))
     }
 
+    /// Queues one event per item, each appended by `frame` as one whole framed record, all under
+    /// one lock: a batch of scalars costs one queue round trip instead of one per scalar.
+    pub fn write_each<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        mut frame: impl FnMut(&mut Vec<u8>, T),
+    ) -> Result<Backpressure> {
+        self.queue(|batch| {
+            for item in items {
+                batch.push_record(|out| frame(out, item));
+            }
+        })
+    }
+
     /// Queues one event that `job` frames later, on the writer thread, in its place among the
     /// others. `bytes` is the memory the job holds; a job's error is latched like an I/O error.
     pub fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
