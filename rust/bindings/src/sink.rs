@@ -50,6 +50,23 @@ impl Sink {
         }
     }
 
+    pub(crate) fn write_each<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        mut frame: impl FnMut(&mut Vec<u8>, T),
+    ) -> Result<Backpressure> {
+        match self {
+            Sink::File(writer) => writer.write_each(items, frame),
+            Sink::Memory(records) => {
+                let mut records = Self::memory(records);
+                for item in items {
+                    frame(&mut records, item);
+                }
+                Ok(Backpressure::None)
+            }
+        }
+    }
+
     pub(crate) fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
         match self {
             Sink::File(writer) => writer.write_job(bytes, job),
