@@ -4,7 +4,8 @@
 # they are then stored as 256-colour PNGs, a fraction of the size.
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-setup_python dev
+setup_python
+maturin develop --quiet --locked --release
 "$ROOT/scripts/setup_browser.sh"
 OUT="$ROOT/docs/screenshots"
 # A short --basetemp: the run's directory is shown in TensorBoard's sidebar.
