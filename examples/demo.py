@@ -2,10 +2,11 @@
 
 The data is scikit-learn's digits (1,797 8x8 images that ship inside the package, so nothing is
 downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: the model's graph,
-loss and accuracy, weight and gradient histograms, sample inputs, the projector's view of the
-learned features, a confusion matrix drawn with matplotlib, per-class PR curves, a video and
-an audio clip made from inputs, a text note and the run's hyperparameters with its final
-metrics. It then prints how to open the run in TensorBoard.
+loss and accuracy (and a custom multiline loss chart), weight and gradient histograms, sample
+inputs, the projector's view of the learned features and a 3-D point cloud of them, a confusion
+matrix drawn with matplotlib, per-class PR curves, a video and an audio clip made from inputs,
+a text note and the run's hyperparameters with its final metrics. It then prints how to open
+the run in TensorBoard.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def sonify(image: torch.Tensor, sample_rate: int, seconds: float) -> torch.Tenso
 
 
 def log_results(writer: SummaryWriter, model: DigitNet, val_x, val_y, step: int) -> None:
-    """What a finished model looks like: its features, mistakes, confusion matrix, PR curves."""
+    """What a finished model looks like: its features (in the projector and as a point cloud),
+    mistakes, confusion matrix and PR curves."""
     with torch.no_grad():
         features = model.features(val_x)
         probabilities = F.softmax(model.fc2(features), dim=1)
@@ -106,6 +108,11 @@ def log_results(writer: SummaryWriter, model: DigitNet, val_x, val_y, step: int)
         writer.add_pr_curve(
             f"pr_curve/digit_{digit}", val_y == digit, probabilities[:, digit], step
         )
+    # The features' three principal directions as a point cloud, coloured by digit.
+    centered = features - features.mean(0)
+    points = centered @ torch.linalg.svd(centered, full_matrices=False).Vh[:3].T
+    colors = (plt.get_cmap("tab10")(val_y.numpy())[:, :3] * 255).astype(np.uint8)
+    writer.add_mesh("features_3d", points[None], colors[None], global_step=step)
     # Four videos of sixteen validation digits each, four frames a second.
     writer.add_video("inputs/video", val_x[:64].reshape(4, 16, 1, 28, 28), step, fps=4)
     writer.add_audio("inputs/sonified", sonify(val_x[0], 16000, 2.0), step, sample_rate=16000)
@@ -127,6 +134,9 @@ def main() -> None:
     started = time.time()
 
     with SummaryWriter(args.logdir) as writer:
+        writer.add_custom_scalars_multilinechart(
+            ["loss/train", "loss/val"], "loss", "train and val"
+        )
         writer.add_images("inputs/train_samples", train_x[:32], 0)
         writer.add_graph(model, train_x[:1])
         step = 0

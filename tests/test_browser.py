@@ -238,3 +238,28 @@ def test_tag_filter_selects_matching_histograms(browser, tensorboard, files):
         .map((view) => view.category).filter((c) => c && c.name === arguments[1])
         .map((c) => c.items.map((item) => item.tag).sort());"""
     wait_until(browser, "histograms", matching, [expected], regex)
+
+
+def test_every_plugin_serves_the_demo(tensorboard, files):
+    """Each dashboard's HTTP API serves the demo's run, which uses every kind of summary."""
+
+    def tags(plugin: str) -> set[str]:
+        return set(get(tensorboard, f"/data/plugin/{plugin}/tags").get("digits", {}))
+
+    assert {"loss/train", "loss/val"} <= tags("scalars")
+    assert "weights/fc1.weight" in tags("histograms")
+    assert {"confusion_matrix", "inputs/video", "inputs/val_mistakes"} <= tags("images")
+    assert tags("audio") == {"inputs/sonified"}
+    assert tags("text") == {"notes/text_summary"}
+    assert tags("pr_curves") == {f"pr_curve/digit_{d}" for d in range(10)}
+    assert tags("mesh") == {"features_3d"}
+    layout = get(tensorboard, "/data/plugin/custom_scalars/layout")
+    assert layout["category"][0]["chart"][0]["multiline"]["tag"] == ["loss/train", "loss/val"]
+    assert get(tensorboard, "/data/plugin/graphs/info")["digits"]["run_graph"]
+    experiment = get(
+        tensorboard, "/data/plugin/hparams/experiment", request='{"experimentName": ""}'
+    )
+    assert {h["name"] for h in experiment["hparamInfos"]} == {"lr", "batch_size", "epochs", "seed"}
+    assert "digits" in get(tensorboard, "/data/plugin/projector/runs")
+    (embedding,) = get(tensorboard, "/data/plugin/projector/info", run="digits")["embeddings"]
+    assert embedding["tensorShape"] == [360, 64]

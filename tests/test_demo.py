@@ -34,7 +34,9 @@ def test_demo_writes_a_complete_run(tmp_path):
     (metadata,) = logdir.glob("*/features/metadata.tsv")
     assert len(metadata.read_text().split()) == 360  # one label per validation digit
     pr_curves = {f"pr_curve/digit_{d}" for d in range(10)}
-    assert set(tags["tensors"]) == {"notes/text_summary"} | pr_curves
+    # The mesh plugin stores vertices and colours as <tag>_1 and <tag>_3.
+    plugins = {"notes/text_summary", "custom_scalars__config__", "features_3d_1", "features_3d_3"}
+    assert set(tags["tensors"]) == plugins | pr_curves
     hparams = accumulate(str(logdir / "hparams"))
     assert {"hparam/val_accuracy", "hparam/val_loss"} <= set(hparams.Tags()["scalars"])
     assert "_hparams_/experiment" in hparams.summary_metadata
