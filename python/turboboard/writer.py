@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _convert, _core, _paths, _process, _ranks
 from ._graph import GraphMixin
-from ._media import MediaMixin
+from ._media import MediaMixin, _dataformats
 from ._plugins import PluginsMixin
 from ._process import PicklableWriter
 from ._projector import ProjectorMixin
@@ -490,8 +490,7 @@ class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, ProjectorMixin, Pickla
         core = self._core or self._writer_core()
         if core is None:
             return
-        if not isinstance(dataformats, str):
-            raise TypeError(f"dataformats: expected a string, got {type(dataformats).__name__}")
+        dataformats = _dataformats(dataformats)
         array = _convert.to_numpy(img_tensor, "img_tensor")
         step, walltime = self._when(global_step, walltime)
         core.add_image(tag, array, step, walltime, dataformats)
@@ -510,9 +509,7 @@ class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, ProjectorMixin, Pickla
         ``dataformats`` ``CHW`` or ``HWC``.
         """
         if isinstance(img_tensor, (list, tuple)):
-            if not isinstance(dataformats, str):
-                raise TypeError(f"dataformats: expected a string, got {type(dataformats).__name__}")
-            if dataformats.upper() not in ("CHW", "HWC"):
+            if _dataformats(dataformats).upper() not in ("CHW", "HWC"):
                 raise ValueError(
                     f"dataformats: a list of images needs 'CHW' or 'HWC', got {dataformats!r}"
                 )
