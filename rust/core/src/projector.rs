@@ -61,7 +61,7 @@ fn format_rows<T: PyRepr>(rows: &[ArrayView1<'_, T>]) -> Vec<u8> {
 /// (the anchors write them as they are); they are written as the two characters `\t`, `\n` and
 /// `\r`, which the projector shows as text. Every other character is kept.
 pub fn metadata_tsv<S: AsRef<str>>(fields: &[S], columns: usize) -> Result<Vec<u8>> {
-    if columns == 0 || fields.len() % columns != 0 {
+    if columns == 0 || !fields.len().is_multiple_of(columns) {
         return Err(Error::invalid(
             "metadata",
             format!("{} values do not fill rows of {columns} columns", fields.len()),
