@@ -20,13 +20,19 @@ pub trait Amplitude: Copy {
     fn to_pcm16(self) -> i16;
 }
 
+#[inline(always)]
 fn quantise(x: f64) -> i16 {
     // Adding and removing 1.5 * 2^52 rounds to an integer, half to even, in two additions: the
     // same as `round_ties_even`, which is a libm call (most of the encoding time) on x86-64
     // without SSE4.1. Exact below 2^51 in magnitude; beyond, the result stays beyond the i32
-    // range, and `as` saturates it (the clip) and maps NaN to 0.
+    // range, and the clip brings it back.
     const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
-    let wide = ((x * 2_147_483_648.0 + ROUND) - ROUND) as i32;
+    let rounded = (x * 2_147_483_648.0 + ROUND) - ROUND;
+    // Clipped to i32 (and NaN to 0) before the conversion: `as i32` would do both, but its
+    // checks keep the compiler from vectorising the sample loop (3x slower).
+    let clipped = if rounded.is_nan() { 0.0 } else { rounded.clamp(i32::MIN.into(), i32::MAX.into()) };
+    // SAFETY: `clipped` is an integer in i32's range.
+    let wide = unsafe { clipped.to_int_unchecked::<i32>() };
     (wide >> 16) as i16
 }
 
