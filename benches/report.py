@@ -1,5 +1,6 @@
 """Turns a `pytest benches/ --benchmark-json=FILE` run into the README's table: for each case,
-each library's median and the ratio to turboboard's (the machine and versions above it).
+each library's median wall time and its ratio to turboboard's, and the same ratio of process
+CPU time (the machine and versions above it).
 
     python benches/report.py FILE
 """
@@ -21,24 +22,32 @@ def main(path: str) -> None:
     cases: dict[str, dict[str, dict]] = defaultdict(dict)
     for bench in run["benchmarks"]:
         cases[bench["group"]][bench["params"]["library"]] = bench
-    print("| case | turboboard | tensorboardX | torch | turboboard CPU |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| case | turboboard | tensorboardX | torch |")
+    print("| --- | --- | --- | --- |")
     for group, by_library in cases.items():
         ours = by_library.get("turboboard")
         if ours is None:
             continue
-        base = ours["stats"]["median"]
-        cells = [_time(base)]
+        base, base_cpu = _median(ours), _cpu(ours)
+        cells = [_time(base) + (f" (CPU {_time(base_cpu)})" if base_cpu else "")]
         for other in ("tensorboardX", "torch"):
             theirs = by_library.get(other)
             if theirs is None:
                 cells.append("-")
                 continue
-            median = theirs["stats"]["median"]
-            cells.append(f"{_time(median)} ({median / base:.1f}x)")
-        extra = ours.get("extra_info", {})
-        cells.append(", ".join(f"{k} {v:.3g}" for k, v in extra.items()) or "-")
+            median, cpu = _median(theirs), _cpu(theirs)
+            cpu_ratio = f"; CPU {cpu / base_cpu:.1f}x" if cpu and base_cpu else ""
+            cells.append(f"{_time(median)} ({median / base:.1f}x{cpu_ratio})")
         print(f"| {group} | " + " | ".join(cells) + " |")
+
+
+def _median(bench: dict) -> float:
+    return bench["stats"]["median"]
+
+
+def _cpu(bench: dict) -> float | None:
+    """The median process CPU time of a round (the caller's and every background thread's)."""
+    return bench.get("extra_info", {}).get("cpu_median_s")
 
 
 def _time(seconds: float) -> str:

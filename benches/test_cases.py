@@ -95,35 +95,36 @@ def test_add_text(benchmark, writer_class, new_logdir):
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
 
 
-@pytest.mark.parametrize("size", [10**6, 10**7], ids=["1e6", "1e7"])
-def test_add_histogram(benchmark, writer_class, new_logdir, size):
-    benchmark.group = f"add_histogram float32 {size:.0e} x5"
+# The calls per round of each case follow ../shared/reference/baselines.md.
+@pytest.mark.parametrize("size, calls", [(10**6, 20), (10**7, 5)], ids=["1e6", "1e7"])
+def test_add_histogram(benchmark, writer_class, new_logdir, size, calls):
+    benchmark.group = f"add_histogram float32 {size:.0e} x{calls}"
     values = rng.standard_normal(size).astype(np.float32)
 
     def log(w):
-        for step in range(5):
+        for step in range(calls):
             w.add_histogram("weights", values, step)
 
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
 
 
-@pytest.mark.benchmark(group="add_image 3x512x512 uint8 x10")
+@pytest.mark.benchmark(group="add_image 3x512x512 uint8 x50")
 def test_add_image(benchmark, writer_class, new_logdir):
     image = rng.integers(0, 256, (3, 512, 512), dtype=np.uint8)
 
     def log(w):
-        for step in range(10):
+        for step in range(50):
             w.add_image("sample", image, step)
 
-    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
+    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
 
 
-@pytest.mark.benchmark(group="add_images 64x3x64x64 float x10")
+@pytest.mark.benchmark(group="add_images 64x3x64x64 float x20")
 def test_add_images(benchmark, writer_class, new_logdir):
     images = rng.random((64, 3, 64, 64), dtype=np.float32)
 
     def log(w):
-        for step in range(10):
+        for step in range(20):
             w.add_images("batch", images, step)
 
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
