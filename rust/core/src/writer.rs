@@ -28,6 +28,11 @@ use crate::{fork, record};
 /// A batch this large is handed to the writer thread even before `max_queue` events are in it.
 pub const HANDOFF_BYTES: usize = 1 << 16;
 
+/// Written bytes after which the writer thread has the kernel start writing them to the disk
+/// (Linux), so that the fsync of `close()` waits for the last of them only: 50 images (40 MB)
+/// took 90 ms to sync at close, about a quarter of the time to log them.
+const WRITEBACK_BYTES: u64 = 1 << 20;
+
 /// How long the writer thread waits after a write before it takes the next full batch.
 const NAP: Duration = Duration::from_millis(1);
 
@@ -370,6 +375,7 @@ impl OpenFile {
             file,
             path: path.clone(),
             written: bytes.len() as u64,
+            writeback_from: 0,
             flush_every: Duration::try_from_secs_f64(options.flush_secs)
                 .map_or(LONGEST_FLUSH_INTERVAL, |d| d.min(LONGEST_FLUSH_INTERVAL)),
         };
@@ -417,6 +423,8 @@ struct Thread {
     path: PathBuf,
     /// Bytes of whole records in the file: where to cut back to after a failed write.
     written: u64,
+    /// The bytes before this are synced or on their way to the disk.
+    writeback_from: u64,
     flush_every: Duration,
 }
 
@@ -494,6 +502,11 @@ impl Thread {
         match result {
             Ok(()) => {
                 self.written += batch.len() as u64;
+                if sync {
+                    self.writeback_from = self.written;
+                } else if self.written - self.writeback_from >= WRITEBACK_BYTES {
+                    self.start_writeback();
+                }
                 Ok(())
             }
             Err(e) => {
@@ -503,6 +516,22 @@ impl Thread {
             }
         }
     }
+
+    /// Has the kernel start writing the bytes since the last call to the disk, without waiting
+    /// for it. A hint: a failure shows again at the next fsync, which reports it.
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&mut self) {
+        use std::os::fd::AsRawFd;
+        let (start, len) = (self.writeback_from, self.written - self.writeback_from);
+        if let (Ok(start), Ok(len)) = (i64::try_from(start), i64::try_from(len)) {
+            // SAFETY: a system call on the file descriptor this thread owns, no memory passed.
+            unsafe { libc::sync_file_range(self.file.as_raw_fd(), start, len, libc::SYNC_FILE_RANGE_WRITE) };
+        }
+        self.writeback_from = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_writeback(&mut self) {}
 
     /// Writes into a file that was deleted (or whose directory was) succeed and are lost:
     /// report it instead.
