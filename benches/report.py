@@ -29,7 +29,11 @@ def main(path: str) -> None:
         if ours is None:
             continue
         base, base_cpu = _median(ours), _cpu(ours)
-        cells = [_time(base) + (f" (CPU {_time(base_cpu)})" if base_cpu else "")]
+        notes = [f"CPU {_time(base_cpu)}"] if base_cpu else []
+        notes += [
+            f"{k} {v:.3g}" for k, v in ours.get("extra_info", {}).items() if k != "cpu_median_s"
+        ]
+        cells = [_time(base) + (f" ({', '.join(notes)})" if notes else "")]
         for other in ("tensorboardX", "torch"):
             theirs = by_library.get(other)
             if theirs is None:
