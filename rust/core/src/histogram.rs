@@ -786,6 +786,28 @@ mod tests {
         check(&special.iter().map(|&x| f16::from_f32(x)).collect::<Vec<_>>());
     }
 
+    /// The AVX2 kernel and the portable loop it stands in for agree on every leaf length (the
+    /// test above reaches the portable loop only through other types on a machine with AVX2).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_reduction_matches_the_portable_one() {
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            return;
+        }
+        let bits: Vec<u64> = random_bits(LEAF).collect();
+        let mut values: Vec<f32> =
+            bits.iter().map(|&b| ((b >> 40) as f32 / (1 << 24) as f32 - 0.5) * 1e4).collect();
+        values[5] = -0.0;
+        for len in 1..=LEAF {
+            let leaf = &values[..len];
+            // SAFETY: both features were detected above.
+            let (fast, portable) = (unsafe { reduce_f32_avx2(leaf) }, reduce_leaf(leaf));
+            assert_eq!(fast.sum.to_bits(), portable.sum.to_bits(), "{len} values");
+            assert_eq!((fast.min, fast.max), (portable.min, portable.max), "{len} values");
+            assert_eq!(fast.sum_squares, portable.sum_squares, "{len} values: squares are exact in f64");
+        }
+    }
+
     #[test]
     fn default_edges_follow_the_recipe() {
         let edges = tensorflow_edges();
