@@ -464,11 +464,13 @@ impl Thread {
             // Callers waiting for space can go on while this batch is written.
             self.shared.done.notify_all();
 
-            let (bytes, encoded) = taken.materialize(&mut scratch);
-            let result = self.write(bytes, flushing, sync).and(encoded.map_err(|e| match e {
-                Error::Io(e) => e,
-                other => io::Error::other(format!("encoding an event failed: {other}")),
-            }));
+            let result = taken
+                .write_out(&mut scratch, |bytes| self.append(bytes))
+                .map_err(|e| match e {
+                    Error::Io(e) => e,
+                    other => io::Error::other(format!("encoding an event failed: {other}")),
+                })
+                .and_then(|()| self.finish_batch(flushing, sync));
             taken.clear();
             if flushing {
                 next_flush = Instant::now() + self.flush_every;
@@ -491,30 +493,31 @@ impl Thread {
         }
     }
 
-    /// Writes one batch of whole records; on failure cuts the file back to the last whole one.
-    fn write(&mut self, batch: &[u8], flushing: bool, sync: bool) -> io::Result<()> {
-        let result = self.file.write_all(batch).and_then(|()| {
-            if flushing {
-                self.check_still_there()?;
-            }
-            if sync { self.file.sync_data() } else { Ok(()) }
-        });
-        match result {
-            Ok(()) => {
-                self.written += batch.len() as u64;
-                if sync {
-                    self.writeback_from = self.written;
-                } else if self.written - self.writeback_from >= WRITEBACK_BYTES {
-                    self.start_writeback();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                // Keep the file readable: no half record may follow the last whole one.
-                let _ = self.file.set_len(self.written);
-                Err(with_path(e, "writing", &self.path))
-            }
+    /// Appends whole records to the file; on failure cuts it back to the last whole one.
+    fn append(&mut self, records: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.file.write_all(records) {
+            // Keep the file readable: no half record may follow the last whole one.
+            let _ = self.file.set_len(self.written);
+            return Err(with_path(e, "writing", &self.path));
         }
+        self.written += records.len() as u64;
+        if self.written - self.writeback_from >= WRITEBACK_BYTES {
+            self.start_writeback();
+        }
+        Ok(())
+    }
+
+    /// Ends a batch's writes: on a flush, checks that the file is still there, and syncs it
+    /// to the disk if asked to.
+    fn finish_batch(&mut self, flushing: bool, sync: bool) -> io::Result<()> {
+        if flushing {
+            self.check_still_there().map_err(|e| with_path(e, "writing", &self.path))?;
+        }
+        if sync {
+            self.file.sync_data().map_err(|e| with_path(e, "syncing", &self.path))?;
+            self.writeback_from = self.written;
+        }
+        Ok(())
     }
 
     /// Has the kernel start writing the bytes since the last call to the disk, without waiting
