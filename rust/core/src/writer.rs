@@ -31,10 +31,10 @@ pub const HANDOFF_BYTES: usize = 1 << 16;
 /// Written bytes after which the writer thread has another thread sync them to the disk, so
 /// that the fsync of `close()` finds little left to do. On a virtual disk with the host's write
 /// cache, the cost of a sync grows with what was written since the last one: 50 images (40 MB)
-/// took 50-60 ms to sync at close, 4-6 ms with a sync every 4 MiB on the way. (Starting the
-/// kernel's write-back early with `sync_file_range` did not help: the device's cache flush is
-/// the cost.)
-const SYNC_BYTES: u64 = 4 << 20;
+/// took 50-60 ms to sync at close, 3-4 ms with syncs on the way. (Starting the kernel's
+/// write-back early with `sync_file_range` did not help: the device's cache flush is the cost.)
+/// Every 4 MiB left 50 audio clips (4.4 MB) waiting at close for a sync started near their end.
+const SYNC_BYTES: u64 = 1 << 20;
 
 /// How long the writer thread waits after a write before it takes the next full batch.
 const NAP: Duration = Duration::from_millis(1);
@@ -692,7 +692,7 @@ mod tests {
     fn syncs_on_the_way_leave_every_record_whole() {
         let dir = tempfile::tempdir().unwrap();
         let w = writer(dir.path(), Options::default());
-        let steps = 300_000; // about 9 MB: two or three syncs on the way
+        let steps = 100_000; // about 3 MB: syncs on the way
         for step in 0..steps {
             if w.write_event(&scalar_event(step)).unwrap() == Backpressure::Wait {
                 assert!(w.wait_for_space(LONG).unwrap());
