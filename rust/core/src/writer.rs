@@ -518,8 +518,11 @@ impl Thread {
         }
         if sync {
             self.join_sync()?;
-            self.file.sync_data().map_err(|e| with_path(e, "syncing", &self.path))?;
-            self.synced_to = self.written;
+            // close() syncs after the flush that drained it: nothing new to sync then.
+            if self.written > self.synced_to {
+                self.file.sync_data().map_err(|e| with_path(e, "syncing", &self.path))?;
+                self.synced_to = self.written;
+            }
         }
         Ok(())
     }
