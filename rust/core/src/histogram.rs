@@ -569,26 +569,35 @@ fn scan<T: Element, C: Counter<T>>(values: &[T], counter: &C, slots: usize, thre
         return scan;
     }
     // Cut where numpy's recursion cuts, so each part's sum is one of numpy's partial sums, and
-    // add those up the same tree. A few parts per thread even out the uneven cuts; each thread
-    // counts into one array.
-    let depth = (4 * threads).next_power_of_two().trailing_zeros();
+    // add those up the same tree. Parts are taken as threads come free (eight a thread even out
+    // the uneven cuts, a late start and a busy core); each thread counts into one array, and
+    // each part keeps its own min, max and sum of squares, combined in part order whichever
+    // thread took it, so the result does not depend on timing.
+    let depth = (8 * threads).next_power_of_two().trailing_zeros();
     let mut parts = Vec::with_capacity(1 << depth);
     cut(values, depth, &mut parts);
-    let runs = parallel::map_runs(&parts, threads, |run| {
-        let mut scan = Scan::new(slots);
-        let sums: Vec<f64> = run.iter().map(|part| pairwise(part, counter, &mut scan)).collect();
-        (sums, scan)
-    });
+    let (done, counts) = parallel::map_parts(
+        &parts,
+        threads,
+        || vec![0; slots],
+        |counts, part| {
+            let mut scan = Scan { counts: std::mem::take(counts), ..Scan::new(0) };
+            let sum = pairwise(part, counter, &mut scan);
+            *counts = std::mem::take(&mut scan.counts);
+            (sum, scan)
+        },
+    );
     let mut total = Scan::new(slots);
-    total.sum =
-        0.0 + join_sums(values.len(), depth, &mut runs.iter().flat_map(|(sums, _)| sums.iter().copied()));
-    for (_, run) in &runs {
-        for (t, c) in total.counts.iter_mut().zip(&run.counts) {
+    total.sum = 0.0 + join_sums(values.len(), depth, &mut done.iter().map(|(sum, _)| *sum));
+    for (_, part) in &done {
+        total.min = if part.min < total.min { part.min } else { total.min };
+        total.max = if part.max > total.max { part.max } else { total.max };
+        total.sum_squares += part.sum_squares;
+    }
+    for run in &counts {
+        for (t, c) in total.counts.iter_mut().zip(run) {
             *t += c;
         }
-        total.min = if run.min < total.min { run.min } else { total.min };
-        total.max = if run.max > total.max { run.max } else { total.max };
-        total.sum_squares += run.sum_squares;
     }
     total
 }

@@ -8,6 +8,7 @@
 
 use std::num::NonZero;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, ScopedJoinHandle};
 
 /// How many threads `len` items deserve: no more than the cores, and at least `min_per_thread`
@@ -52,6 +53,50 @@ pub(crate) fn map_runs<P: Sync, R: Send>(
     })
 }
 
+/// Runs `f` on every part on up to `threads` threads, the calling thread one of them. Each
+/// thread has a state of its own from `state` and takes the next part no thread has taken yet,
+/// so a thread that starts late (an idle core can take tens of microseconds to wake) or shares
+/// its core with another busy thread takes fewer. Returns the results in part order, and the
+/// states. A thread that cannot be started leaves its share to the others; a panic in `f`
+/// resumes in the caller.
+pub(crate) fn map_parts<P: Sync, S: Send, R: Send>(
+    parts: &[P],
+    threads: usize,
+    state: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &P) -> R + Sync,
+) -> (Vec<R>, Vec<S>) {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut own = state();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = parts.get(i) else { break };
+            done.push((i, f(&mut own, part)));
+        }
+        (done, own)
+    };
+    let work = &work;
+    let outputs = thread::scope(|scope| {
+        let spawned: Vec<_> =
+            (1..threads).filter_map(|_| thread::Builder::new().spawn_scoped(scope, work).ok()).collect();
+        let mut outputs = vec![work()];
+        for handle in spawned {
+            outputs.push(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        outputs
+    });
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(parts.len()).collect();
+    let mut states = Vec::with_capacity(outputs.len());
+    for (done, own) in outputs {
+        for (i, result) in done {
+            results[i] = Some(result);
+        }
+        states.push(own);
+    }
+    (results.into_iter().map(|r| r.expect("every part taken once")).collect(), states)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +110,24 @@ mod tests {
             assert_eq!(runs.concat(), parts);
         }
         assert_eq!(map_runs(&[] as &[usize], 4, <[usize]>::len), [0]);
+    }
+
+    #[test]
+    fn parts_come_back_in_order_whoever_took_them() {
+        let parts: Vec<usize> = (0..100).collect();
+        for threads in [1, 2, 5] {
+            let (results, states) = map_parts(
+                &parts,
+                threads,
+                || 0,
+                |taken, &p| {
+                    *taken += 1;
+                    p * 2
+                },
+            );
+            assert_eq!(results, parts.iter().map(|p| p * 2).collect::<Vec<_>>());
+            assert_eq!((states.len(), states.iter().sum::<usize>()), (threads, parts.len()));
+        }
     }
 
     #[test]
