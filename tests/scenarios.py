@@ -211,8 +211,8 @@ def small_tmpfs(path: str, size: str) -> Iterator[str]:
 @contextlib.contextmanager
 def slow_disk(root: str, delay: float) -> Iterator[tuple[str, str]]:
     """A FUSE mount at ``root/mnt`` whose writes each take ``delay`` seconds, backed by
-    ``root/backing``, and stuck (no write answered) while the file ``root/stuck`` exists.
-    Yields (mountpoint, backing)."""
+    ``root/backing``, stuck (no write answered) while the file ``root/stuck`` exists, and whose
+    fsync fails while ``root/failing_sync`` exists. Yields (mountpoint, backing)."""
     backing, mountpoint = os.path.join(root, "backing"), os.path.join(root, "mnt")
     os.makedirs(backing, exist_ok=True)
     os.makedirs(mountpoint, exist_ok=True)
@@ -226,6 +226,7 @@ def slow_disk(root: str, delay: float) -> Iterator[tuple[str, str]]:
             mountpoint,
             str(delay),
             os.path.join(root, "stuck"),
+            os.path.join(root, "failing_sync"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -408,6 +409,44 @@ def disk_full(lib: str, root: str, mode: str = "scalars") -> Outcome:
             timeout=60,
         )
         outcome.files = read_files(logdir)
+    return outcome
+
+
+def failing_sync(lib: str, root: str) -> Outcome:
+    """The disk reports lost data only through fsync (EIO), as after a failed write-back. Logs
+    2 MiB of text (a writer that syncs on the way finds out there), then a scalar and a flush()
+    at a time until the library raises (or 10 s pass). Prints ``raised=``, ``errno=`` and
+    ``after=`` (seconds since the first event), then what close() does."""
+    with slow_disk(root, delay=0) as (mountpoint, _):
+        open(os.path.join(root, "failing_sync"), "w").close()
+        logdir = os.path.join(mountpoint, "run")
+        outcome = run(
+            lib,
+            f"""
+            import time
+            w = SummaryWriter({logdir!r})
+            start = time.monotonic()
+            try:
+                for i in range(64):
+                    w.add_text("notes", "x" * 32768, i)
+                i = 0
+                while time.monotonic() - start < 10:
+                    w.add_scalar("x", float(i), i)
+                    w.flush()
+                    i += 1
+                print("raised=nothing")
+            except Exception as e:
+                print(f"raised={{type(e).__name__}}: {{e}}")
+                print(f"errno={{getattr(e, 'errno', None)}}")
+                print(f"after={{time.monotonic() - start:.2f}}")
+            try:
+                w.close()
+                print("close=ok")
+            except Exception as e:
+                print(f"close={{type(e).__name__}}")
+            """,
+            timeout=60,
+        )
     return outcome
 
 
@@ -744,7 +783,7 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
         return f"{status}; {len(f.steps('x')):,} of 5,000 on disk"
     if name.startswith("stuck disk"):
         return "exit hangs" if o.hung else f"exit handlers done in {m.get('exited')} s"
-    if name.startswith("disk full"):
+    if name.startswith("disk full") or name.startswith("fsync fails"):
         if o.hung:
             return "hang"
         return f"{m.get('raised', '?')[:40]} after {m.get('after', '?')} s; close: {m.get('close')}"
@@ -795,6 +834,7 @@ SCENARIOS = {
     "stuck disk at exit": exit_on_stuck_disk,
     "disk full (256 KiB tmpfs)": disk_full,
     "disk full, periodic flush only": lambda lib, root: disk_full(lib, root, "periodic"),
+    "fsync fails (EIO) after 2 MiB": failing_sync,
     "log dir removed, flush()": lambda lib, root: removed_logdir(lib, root, periodic=False),
     "log dir removed, periodic flush only": lambda lib, root: removed_logdir(
         lib, root, periodic=True

@@ -4,9 +4,10 @@ write only after a delay, so that the writer thread really waits on ``write(2)``
 It speaks the kernel's FUSE protocol on ``/dev/fuse`` directly (no libfuse, no Python package)
 and mounts with ``mount(2)``, so it needs root. Run it as a process of its own::
 
-    python slowfs.py BACKING MOUNTPOINT DELAY_SECONDS [STUCK_FLAG]
+    python slowfs.py BACKING MOUNTPOINT DELAY_SECONDS [STUCK_FLAG [FAILING_SYNC_FLAG]]
 
-While the file STUCK_FLAG exists, writes are not answered at all: the disk is stuck. It prints
+While the file STUCK_FLAG exists, writes are not answered at all: the disk is stuck. While
+FAILING_SYNC_FLAG exists, fsync fails with EIO, as on a disk that lost written data. It prints
 ``ready`` once mounted and serves until killed (SIGTERM unmounts). Requests are answered one at
 a time: while a write sleeps, everything else on the mount waits too, as on a
 saturated disk; read the backing directory to look at the files meanwhile.
@@ -41,10 +42,13 @@ OPEN_FLAGS = os.O_ACCMODE | os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_APPEND
 
 
 class SlowFS:
-    def __init__(self, backing: str, delay: float, stuck_flag: str | None) -> None:
+    def __init__(
+        self, backing: str, delay: float, stuck_flag: str | None, failing_sync_flag: str | None
+    ) -> None:
         self.backing = backing
         self.delay = delay
         self.stuck_flag = stuck_flag
+        self.failing_sync_flag = failing_sync_flag
         self.paths = {1: ""}  # node id -> path relative to the backing directory
         self.ids = {"": 1}
 
@@ -130,6 +134,8 @@ class SlowFS:
             os.close(struct.unpack_from("<Q", body)[0])
             return b""
         if opcode == FSYNC:
+            if self.failing_sync_flag and os.path.exists(self.failing_sync_flag):
+                raise OSError(errno.EIO, "the disk lost written data")
             os.fsync(struct.unpack_from("<Q", body)[0])
             return b""
         if opcode in (FLUSH, ACCESS, OPENDIR, RELEASEDIR, FSYNCDIR):
@@ -196,6 +202,7 @@ def unmount(mountpoint: str) -> None:
 def main() -> None:
     backing, mountpoint, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
     stuck_flag = sys.argv[4] if len(sys.argv) > 4 else None
+    failing_sync_flag = sys.argv[5] if len(sys.argv) > 5 else None
     fd = mount(mountpoint)
 
     def stop(*_: object) -> None:
@@ -204,7 +211,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
-    SlowFS(backing, delay, stuck_flag).serve(fd)
+    SlowFS(backing, delay, stuck_flag, failing_sync_flag).serve(fd)
     unmount(mountpoint)
 
 

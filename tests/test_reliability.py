@@ -56,6 +56,17 @@ def test_exit_on_a_stuck_disk_is_bounded(tmp_path):
     assert "may be lost" in outcome.stderr
 
 
+def test_a_failed_sync_on_the_way_raises_eio_at_the_next_flush(tmp_path):
+    # The writer syncs every MiB in the background: a disk that lost data says so there,
+    # long before close().
+    outcome = _mounted(scenarios.failing_sync, LIB, str(tmp_path))
+    assert not outcome.hung
+    marks = outcome.marks()
+    assert marks["raised"].startswith("OSError") and marks["errno"] == str(errno.EIO), marks
+    assert float(marks["after"]) < 5
+    assert marks["close"] == "OSError"
+
+
 @pytest.mark.parametrize("mode", ["scalars", "flush", "periodic"])
 def test_disk_full_raises_enospc_at_once_and_keeps_the_file_valid(tmp_path, mode):
     outcome = _mounted(scenarios.disk_full, LIB, str(tmp_path), mode)

@@ -527,14 +527,16 @@ impl Thread {
         Ok(())
     }
 
-    /// Starts a sync on another thread once [`SYNC_BYTES`] were written since the last one
-    /// began, unless one is still running; returns how the one before ended.
+    /// Reports a background sync that failed (at the first write after it), and starts one on
+    /// another thread once [`SYNC_BYTES`] were written since the last one began, unless one is
+    /// still running.
     fn sync_in_background(&mut self) -> io::Result<()> {
-        let running = self.syncing.as_ref().is_some_and(|s| !s.is_finished());
-        if running || self.written - self.synced_to < SYNC_BYTES {
+        if self.syncing.as_ref().is_some_and(JoinHandle::is_finished) {
+            self.join_sync()?;
+        }
+        if self.syncing.is_some() || self.written - self.synced_to < SYNC_BYTES {
             return Ok(());
         }
-        self.join_sync()?;
         let file = Arc::clone(&self.file);
         let started = thread::Builder::new().name("turboboard-sync".into()).spawn(move || file.sync_data());
         // Without a thread the sync is only left to the next flush or close.
