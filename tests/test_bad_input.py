@@ -60,6 +60,7 @@ CALLS = [
     ("tag_none", lambda w: w.add_scalar(None, 1.0, 0), TypeError, "tag"),
     ("tag_int", lambda w: w.add_histogram(3, [1.0], 0), TypeError, "tag"),
     ("tag_lone_surrogate", lambda w: w.add_scalar("\ud800", 1.0, 0), ValueError, "tag"),
+    ("dict_tag_surrogate", lambda w: w.add_scalar_dict({"\ud800": 1.0}, 0), ValueError, "tag_scalar_dict"),
     ("display_name_surrogate", lambda w: w.add_scalar("t", 1.0, 0, display_name="\udcff"), ValueError, "display_name"),
     # add_scalars: anything that becomes a path
     ("scalars_main_tag_dotdot", lambda w: w.add_scalars("../escape", {"a": 1.0}, 0), ValueError, "main_tag"),

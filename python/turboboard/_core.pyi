@@ -42,6 +42,12 @@ class EventFileWriter:
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None: ...
+    def add_float_dict(
+        self,
+        tag_scalar_dict: dict[str, float],
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> bool: ...
     def add_scalar_tensor(
         self,
         tag: str,

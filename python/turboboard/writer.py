@@ -9,7 +9,7 @@ import socket
 import time
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Optional
 
@@ -160,6 +160,20 @@ class FileWriter:
             if self._finalizer is not None:
                 self._finalizer.detach()
             core.close()
+
+
+def _checked_walltime(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)``, a core method whose last argument is the wall time, the only one not
+    checked before: its errors about it say so."""
+    walltime = args[-1]
+    try:
+        return call(*args)
+    except OverflowError:
+        raise ValueError(f"walltime: expected a number of seconds, got {walltime!r}") from None
+    except TypeError:
+        raise TypeError(
+            f"walltime: expected a number of seconds, got {type(walltime).__name__}"
+        ) from None
 
 
 class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, ProjectorMixin, PicklableWriter):
@@ -351,22 +365,22 @@ class SummaryWriter(MediaMixin, PluginsMixin, GraphMixin, ProjectorMixin, Pickla
         core = self._core or self._writer_core()
         if core is None:
             return
-        if not isinstance(tag_scalar_dict, Mapping):
+        if type(tag_scalar_dict) is not dict and not isinstance(tag_scalar_dict, Mapping):
             raise TypeError(
                 "tag_scalar_dict: expected a dict of tag to value, "
                 f"got {type(tag_scalar_dict).__name__}"
             )
-        tags, values = _convert.scalars(tag_scalar_dict, "tag_scalar_dict")
         global_step, walltime = self._when(global_step, walltime)
+        # A dict of str to float goes straight to Rust; anything else is converted here first.
+        if type(tag_scalar_dict) is dict and _checked_walltime(
+            core.add_float_dict, tag_scalar_dict, global_step, walltime
+        ):
+            return
+        tags, values = _convert.scalars(tag_scalar_dict, "tag_scalar_dict")
         try:
-            core.add_scalar_dict(tags, values, global_step, walltime)
-        except OverflowError:
-            raise ValueError(f"walltime: expected a number of seconds, got {walltime!r}") from None
-        except TypeError:
-            # Tags and values are checked above: only the wall time can be of the wrong type.
-            raise TypeError(
-                f"walltime: expected a number of seconds, got {type(walltime).__name__}"
-            ) from None
+            _checked_walltime(core.add_scalar_dict, tags, values, global_step, walltime)
+        except UnicodeEncodeError as e:
+            raise ValueError(f"tag_scalar_dict: a tag is not valid text: {e}") from None
 
     def add_scalars(
         self,
