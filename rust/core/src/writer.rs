@@ -1,15 +1,16 @@
 //! The event file writer: one file, one thread that owns it, and a bounded batch between them.
 //!
 //! Callers frame each event whole into a shared batch under a mutex (no allocation per event).
-//! The thread swaps the batch out and writes it to the file in one call when `max_queue` events
-//! or [`HANDOFF_BYTES`] are waiting (at most one write a millisecond), when `flush_secs` have
-//! passed, or when a caller flushes or closes. The batch is bounded in bytes: a caller that
-//! finds it full is told to wait ([`Backpressure::Wait`]), so the bindings can release the GIL
-//! while it does.
+//! The thread swaps the batch out and writes it to the file (in one call, or a piece at a time
+//! where it encodes images) when `max_queue` events or [`HANDOFF_BYTES`] are waiting (at most one
+//! write a millisecond), when `flush_secs` have passed, or when a caller flushes or closes. The
+//! batch is bounded in bytes: a caller that finds it full is told to wait
+//! ([`Backpressure::Wait`]), so the bindings can release the GIL while it does. Every MiB
+//! written (`SYNC_BYTES`) is synced to the disk on a short-lived thread of its own.
 //!
 //! Failures never hang or tear a file: a failed write is cut back to the last whole record and
-//! the error is latched and returned by every later call. A file removed from under the writer
-//! is noticed at the next flush. In a forked child the parent's state is abandoned untouched and
+//! the error is latched and returned by every later call, as is a failed background sync. A
+//! file removed from under the writer is noticed at the next flush. In a forked child the parent's state is abandoned untouched and
 //! a new file is started (see `fork`).
 
 use std::fs::{self, File, OpenOptions};
