@@ -13,7 +13,7 @@ use ndarray::{ArrayView1, ArrayView2, ArrayView4};
 
 use crate::error::{Error, Result};
 use crate::image::{self, Image, Pixel};
-use crate::parallel::{map_runs, threads_for};
+use crate::parallel::{map_parts, threads_for};
 use crate::pyrepr::PyRepr;
 use crate::writer::with_path;
 
@@ -33,7 +33,8 @@ pub fn write_tensors_tsv<T: PyRepr + Sync>(mat: ArrayView2<'_, T>, out: &mut imp
     let threads = threads_for(mat.len(), VALUES_PER_THREAD);
     let rows_per_thread = (VALUES_PER_THREAD / mat.ncols().max(1)).max(1);
     for block in rows.chunks(rows_per_thread * threads) {
-        for text in map_runs(block, threads, format_rows) {
+        let parts: Vec<_> = block.chunks(rows_per_thread).collect();
+        for text in map_parts(&parts, threads, || (), |(), rows| format_rows(rows)).0 {
             out.write_all(&text)?;
         }
     }

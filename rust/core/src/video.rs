@@ -14,7 +14,7 @@ use ndarray::{ArrayView4, ArrayViewD, Axis, Ix5};
 
 use crate::error::{Error, Result};
 use crate::image::{self, Image, Pixel};
-use crate::parallel::{map_runs, threads_for};
+use crate::parallel::{map_parts, threads_for};
 
 /// NeuQuant's sampling factor for frames of more than 256 colours: 1 is the slowest and best,
 /// 30 the fastest; 10 is the `gif` crate's recommended compromise.
@@ -172,28 +172,29 @@ pub fn encode_gif(video: &Video, fps: f64) -> Result<Vec<u8>> {
             format!("{} bytes do not fill a {height}x{width} RGB frame", pixels.len()),
         ));
     }
-    // Each frame is quantised and compressed on its own, so frames go to the cores in runs;
-    // only the writing is sequential.
+    // Each frame is quantised and compressed on its own, so frames go to the cores as they
+    // come free; only the writing is sequential.
     let threads = threads_for(frame_len / 3 * video.frames.len(), PIXELS_PER_THREAD);
-    let frames = map_runs(&video.frames, threads, |run| {
-        run.iter()
-            .map(|pixels| {
-                let mut frame = match exact_palette(pixels) {
-                    Some((palette, indices)) => {
-                        gif::Frame::from_palette_pixels(width, height, indices, palette, None)
-                    }
-                    None => gif::Frame::from_rgb_speed(width, height, pixels, NEUQUANT_SPEED),
-                };
-                frame.delay = delay;
-                frame.make_lzw_pre_encoded();
-                frame
-            })
-            .collect::<Vec<_>>()
-    });
+    let (frames, _) = map_parts(
+        &video.frames,
+        threads,
+        || (),
+        |(), pixels| {
+            let mut frame = match exact_palette(pixels) {
+                Some((palette, indices)) => {
+                    gif::Frame::from_palette_pixels(width, height, indices, palette, None)
+                }
+                None => gif::Frame::from_rgb_speed(width, height, pixels, NEUQUANT_SPEED),
+            };
+            frame.delay = delay;
+            frame.make_lzw_pre_encoded();
+            frame
+        },
+    );
     let mut out = Vec::new();
     let mut encoder = gif::Encoder::new(&mut out, width, height, &[]).map_err(gif_error)?;
     encoder.set_repeat(gif::Repeat::Infinite).map_err(gif_error)?;
-    for frame in frames.iter().flatten() {
+    for frame in &frames {
         encoder.write_lzw_pre_encoded_frame(frame).map_err(gif_error)?;
     }
     drop(encoder);
