@@ -368,6 +368,25 @@ def exit_on_stuck_disk(lib: str, root: str) -> Outcome:
     return Outcome(proc.returncode if in_time else None, out, err, time.monotonic() - start)
 
 
+def report_error_then_close(code: str, since: str) -> str:
+    """``code``, whose last statement is a ``try:`` that logs until the library raises, then the
+    lines that print ``raised=``, ``errno=`` and ``after=`` (seconds since the time ``since``),
+    and what ``w.close()`` does then: ``close=ok`` or ``close=<exception>``."""
+    return textwrap.dedent(code) + textwrap.dedent(
+        f"""\
+        except Exception as e:
+            print(f"raised={{type(e).__name__}}: {{e}}")
+            print(f"errno={{getattr(e, 'errno', None)}}")
+            print(f"after={{time.monotonic() - ({since}):.2f}}")
+        try:
+            w.close()
+            print("close=ok")
+        except Exception as e:
+            print(f"close={{type(e).__name__}}")
+        """
+    )
+
+
 def disk_full(lib: str, root: str, mode: str = "scalars") -> Outcome:
     """Logs into a 256 KiB tmpfs until the library raises (or 20 s pass). Prints
     ``raised=<exception>`` and ``after=<seconds since the disk filled>``; then what close()
@@ -377,9 +396,7 @@ def disk_full(lib: str, root: str, mode: str = "scalars") -> Outcome:
         logdir = os.path.join(mount, "run")
         flush_secs = 0.2 if mode == "periodic" else 120
         max_queue = 10**6 if mode == "periodic" else 10
-        outcome = run(
-            lib,
-            f"""
+        code = f"""
             import os, time
             w = SummaryWriter({logdir!r}, max_queue={max_queue}, flush_secs={flush_secs})
             full_at = None
@@ -396,18 +413,8 @@ def disk_full(lib: str, root: str, mode: str = "scalars") -> Outcome:
                         break
                     if {mode == "periodic"}:
                         time.sleep(0.0002)
-            except Exception as e:
-                print(f"raised={{type(e).__name__}}: {{e}}")
-                print(f"errno={{getattr(e, 'errno', None)}}")
-                print(f"after={{time.monotonic() - (full_at or time.monotonic()):.2f}}")
-            try:
-                w.close()
-                print("close=ok")
-            except Exception as e:
-                print(f"close={{type(e).__name__}}")
-            """,
-            timeout=60,
-        )
+            """
+        outcome = run(lib, report_error_then_close(code, "full_at or time.monotonic()"), timeout=60)
         outcome.files = read_files(logdir)
     return outcome
 
@@ -420,9 +427,7 @@ def failing_sync(lib: str, root: str) -> Outcome:
     with slow_disk(root, delay=0) as (mountpoint, _):
         open(os.path.join(root, "failing_sync"), "w").close()
         logdir = os.path.join(mountpoint, "run")
-        outcome = run(
-            lib,
-            f"""
+        code = f"""
             import time
             w = SummaryWriter({logdir!r})
             start = time.monotonic()
@@ -435,19 +440,8 @@ def failing_sync(lib: str, root: str) -> Outcome:
                     w.flush()
                     i += 1
                 print("raised=nothing")
-            except Exception as e:
-                print(f"raised={{type(e).__name__}}: {{e}}")
-                print(f"errno={{getattr(e, 'errno', None)}}")
-                print(f"after={{time.monotonic() - start:.2f}}")
-            try:
-                w.close()
-                print("close=ok")
-            except Exception as e:
-                print(f"close={{type(e).__name__}}")
-            """,
-            timeout=60,
-        )
-    return outcome
+            """
+        return run(lib, report_error_then_close(code, "start"), timeout=60)
 
 
 def removed_logdir(lib: str, root: str, periodic: bool) -> Outcome:
