@@ -5,7 +5,9 @@ use ndarray::ArrayViewD;
 use std::hint::black_box;
 use turboboard_bench::{noise_u8, normal_f32};
 use turboboard_core::histogram::{Bins, histogram};
-use turboboard_core::{image, record, scalar_record, summary};
+use turboboard_core::encode::{image, png};
+use turboboard_core::record::{self, scalar as scalar_record};
+use turboboard_core::summary;
 
 fn framing(c: &mut Criterion) {
     let mut group = c.benchmark_group("framing");
@@ -56,7 +58,7 @@ fn png(c: &mut Criterion) {
         b.iter(|| image::from_array(image_view(&pixels), "CHW").unwrap())
     });
     let image = image::from_array(image_view(&pixels), "CHW").unwrap();
-    group.bench_function("encode noise", |b| b.iter(|| image::encode_png(black_box(&image)).unwrap()));
+    group.bench_function("encode noise", |b| b.iter(|| png::encode_png(black_box(&image)).unwrap()));
     group.finish();
 }
 

@@ -3,8 +3,8 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use turboboard_core::graph::{self, Attr, Node};
 use turboboard_core::proto::{GraphDef, RunMetadata};
+use turboboard_core::summary::graph::{self, Attr, Node};
 
 use crate::errors::IntoPyResult;
 use crate::writer::{EventFileWriter, wall_time};

@@ -5,7 +5,8 @@ use numpy::{PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMeth
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use turboboard_core::{audio, draw, image, resample, summary, video};
+use turboboard_core::encode::{draw, gif, image, png, resample, wav};
+use turboboard_core::summary;
 
 use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
@@ -27,7 +28,7 @@ impl EventFileWriter {
         let size = snd_tensor.len();
         let wav = with_typed_array!(snd_tensor, "snd_tensor", |array| {
             let view = array.as_array();
-            maybe_detached(py, size, || audio::encode_wav(view, sample_rate)).py_err()
+            maybe_detached(py, size, || wav::encode_wav(view, sample_rate)).py_err()
         })?;
         let value = summary::audio(&tag, wav);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
@@ -46,19 +47,19 @@ impl EventFileWriter {
         dataformats: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("NTCHW");
-        video::frame_delay(fps).py_err()?;
+        gif::frame_delay(fps).py_err()?;
         let size = vid_tensor.len();
-        let (frame, gif) = with_typed_array!(vid_tensor, "vid_tensor", |array| {
+        let (frame, encoded) = with_typed_array!(vid_tensor, "vid_tensor", |array| {
             let view = array.as_array();
             maybe_detached(py, size, || {
-                let video = video::from_array(view, dataformats)?;
-                let gif = video::encode_gif(&video, fps)?;
-                Ok(((video.height, video.width, video.channels), gif))
+                let video = gif::from_array(view, dataformats)?;
+                let encoded = gif::encode_gif(&video, fps)?;
+                Ok(((video.height, video.width, video.channels), encoded))
             })
             .py_err()
         })?;
         let (height, width, colorspace) = frame;
-        let value = summary::encoded_image(&tag, height, width, colorspace, gif);
+        let value = summary::encoded_image(&tag, height, width, colorspace, encoded);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
 
@@ -95,7 +96,7 @@ impl EventFileWriter {
                 let mut image = image::from_array(view, dataformats)?;
                 let (width, height) = resample::scaled_size(image.width, image.height, rescale)?;
                 draw::draw_boxes(&mut image, &boxes, labels.as_deref());
-                let png = image::encode_png(&resample::resize_lanczos(&image, width, height)?)?;
+                let png = png::encode_png(&resample::resize_lanczos(&image, width, height)?)?;
                 Ok((image, png))
             })
             .py_err()

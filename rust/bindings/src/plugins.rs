@@ -60,7 +60,12 @@ impl EventFileWriter {
         let data = with_typed_array!(predictions, "predictions", |array| {
             let predictions = contiguous(&array);
             maybe_detached(py, size, || {
-                turboboard_core::pr_curve::compute(&labels, &predictions, weights.as_deref(), num_thresholds)
+                turboboard_core::summary::pr_curve::compute(
+                    &labels,
+                    &predictions,
+                    weights.as_deref(),
+                    num_thresholds,
+                )
             })
             .py_err()
         })?;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use numpy::{PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
+use turboboard_core::Error;
+use turboboard_core::encode::png;
 use turboboard_core::projector::{self, Embedding};
-use turboboard_core::{Error, image};
 
 use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
@@ -46,7 +47,7 @@ pub(crate) fn write_embedding(
                     )
                 })?;
                 let sprite = projector::sprite(nchw, count)?;
-                Ok((image::encode_png(&sprite)?, shape[3]))
+                Ok((png::encode_png(&sprite)?, shape[3]))
             })
             .py_err()
         })?),

@@ -19,7 +19,9 @@ use turboboard_core::proto::Event;
 use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
 
 use crate::sink::Sink;
-use turboboard_core::{image, record, scalar_record, summary};
+use turboboard_core::encode::{image, png};
+use turboboard_core::record::{self, scalar as scalar_record};
+use turboboard_core::summary;
 
 use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
@@ -250,7 +252,7 @@ impl EventFileWriter {
         let tag = tag.to_string();
         let bytes = image.pixels.len();
         let job = Box::new(move |out: &mut Vec<u8>| {
-            let png = image::encode_png(&image)?;
+            let png = png::encode_png(&image)?;
             let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)?;
             record::frame_message_into(out, &event);
             Ok(())

@@ -8,7 +8,8 @@ use std::io::Cursor;
 
 use half::f16;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, ShapeBuilder, Slice};
-use turboboard_core::image::{Image, Pixel, encode_png, from_array};
+use turboboard_core::encode::image::{Image, Pixel, from_array};
+use turboboard_core::encode::png::encode_png;
 
 const INDEX: &str = include_str!("fixtures/image_fixtures.txt");
 const BLOB: &[u8] = include_bytes!("fixtures/image_fixtures.bin");

@@ -6,8 +6,8 @@
 
 use std::f64::consts::PI;
 
+use crate::encode::image::Image;
 use crate::error::{Error, Result};
-use crate::image::Image;
 
 /// Fixed-point bits of the filter weights: 8 bits of pixel and 2 of headroom in an i32.
 const PRECISION_BITS: u32 = 32 - 8 - 2;

@@ -3,6 +3,8 @@
 //! `<logdir>/projector_config.pbtxt` gets one `embeddings { ... }` block per call, with paths
 //! relative to the log directory.
 
+pub mod pyrepr;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -11,11 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use half::f16;
 use ndarray::{ArrayView1, ArrayView2, ArrayView4};
 
+use crate::encode::image::{self, Image, Pixel};
 use crate::error::{Error, Result};
-use crate::image::{self, Image, Pixel};
 use crate::parallel::{map_parts, threads_for};
-use crate::pyrepr::PyRepr;
-use crate::writer::with_path;
+use crate::storage::with_path;
+use pyrepr::PyRepr;
 
 /// The largest sprite side TensorBoard's projector loads (a WebGL texture limit); tensorboardX
 /// enforces it too.

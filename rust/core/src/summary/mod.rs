@@ -1,12 +1,13 @@
 //! Summary builders: one function per kind of value, each returning the protobuf that
 //! tensorboardX writes for it. They do no I/O; the writer frames and writes the events.
 //! The plugins' tensors (PR curves, meshes, hparams, custom scalars, torch's `add_tensor`) are
-//! built in the submodules of `summary/`.
+//! built in the submodules of `summary/`, as are graphs.
 
 mod custom_scalars;
+pub mod graph;
 mod hparams;
 mod mesh;
-mod pr_curve;
+pub mod pr_curve;
 mod tensor;
 
 pub use custom_scalars::{CUSTOM_SCALARS_TAG, custom_scalars, margin_chart, multiline_chart};
@@ -15,10 +16,10 @@ pub use mesh::{ContentType, mesh};
 pub use pr_curve::pr_curve;
 pub use tensor::{Complex, TensorElement, complex_tensor, tensor};
 
-use crate::audio::Wav;
+use crate::encode::image::Image;
+use crate::encode::wav::Wav;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
-use crate::image::Image;
 use crate::proto::{self, DataType, Event, HistogramProto, SummaryMetadata, TensorProto, summary};
 
 /// Wraps summary values in an event. `step: None` leaves the field unset (read back as 0).

@@ -11,7 +11,7 @@
 
 use font8x8::UnicodeFonts;
 
-use crate::image::Image;
+use crate::encode::image::Image;
 
 const RED: [u8; 4] = [255, 0, 0, 255];
 const BLACK: [u8; 4] = [0, 0, 0, 255];

@@ -5,6 +5,8 @@
 
 use std::io::{self, Read};
 
+pub mod scalar;
+
 /// Bytes a record adds around its payload.
 pub const OVERHEAD: usize = 8 + 4 + 4;
 

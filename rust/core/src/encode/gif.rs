@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use half::f16;
 use ndarray::{ArrayView4, ArrayViewD, Axis, Ix5};
 
+use crate::encode::image::{self, Image, Pixel};
 use crate::error::{Error, Result};
-use crate::image::{self, Image, Pixel};
 use crate::parallel::{map_parts, threads_for};
 
 /// NeuQuant's sampling factor for frames of more than 256 colours: 1 is the slowest and best,

@@ -1,0 +1,253 @@
+//! The event writer: the handle callers share, one stream of events at a time behind it.
+//!
+//! Callers frame each event whole into a shared batch under a mutex (no allocation per event).
+//! The writer thread ([`thread`]) swaps the batch out and hands it to storage (in one piece, or
+//! a piece at a time where it encodes images) when `max_queue` events or [`HANDOFF_BYTES`] are
+//! waiting (at most one write a millisecond), when `flush_secs` have passed, or when a caller
+//! flushes or closes. The batch is bounded in bytes: a caller that finds it full is told to
+//! wait ([`Backpressure::Wait`]), so the bindings can release the GIL while it does.
+//!
+//! Failures never hang or tear a file: storage keeps readers' view made of whole records, and
+//! the error is latched and returned by every later call. In a forked child the parent's
+//! stream is abandoned untouched and a new one is started (see [`fork`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::proto::{self, Event};
+use crate::record;
+use crate::storage::LocalFile;
+
+mod batch;
+mod fork;
+mod naming;
+#[cfg(test)]
+mod tests;
+mod thread;
+
+pub use batch::Job;
+pub use naming::now;
+use thread::Stream;
+
+/// A batch this large is handed to the writer thread even before `max_queue` events are in it.
+pub const HANDOFF_BYTES: usize = 1 << 16;
+
+/// What the `source_metadata` of each file's first record names as its writer.
+const WRITER_NAME: &str = "turboboard";
+
+/// How a writer batches and flushes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Events held before they are handed to the writer thread (tensorboardX's `max_queue`).
+    pub max_queue: usize,
+    /// Bytes of framed events that may wait for the writer thread before callers must wait.
+    pub max_queue_bytes: usize,
+    /// Longest time an event waits before it is written to the operating system.
+    pub flush_secs: f64,
+    /// Appended verbatim to the file name.
+    pub filename_suffix: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_queue: 10,
+            max_queue_bytes: 64 << 20,
+            flush_secs: 120.0,
+            filename_suffix: String::new(),
+        }
+    }
+}
+
+/// What a caller must do after an event was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Backpressure {
+    /// Nothing: go on.
+    None,
+    /// The queue is over its byte bound: call [`EventWriter::wait_for_space`] (without the GIL).
+    Wait,
+}
+
+/// Writes events to one event file at a time in `logdir`.
+pub struct EventWriter {
+    logdir: PathBuf,
+    options: Options,
+    slot: Mutex<Slot>,
+}
+
+struct Slot {
+    /// The fork generation `stream` belongs to.
+    generation: u64,
+    stream: Option<Arc<Stream>>,
+    closed: bool,
+}
+
+impl EventWriter {
+    /// Creates `logdir` if needed and opens a new event file in it.
+    pub fn open(logdir: impl Into<PathBuf>, options: Options) -> Result<Self> {
+        if !(options.flush_secs > 0.0 && options.flush_secs.is_finite()) {
+            return Err(Error::invalid(
+                "flush_secs",
+                format!("expected a positive number of seconds, got {}", options.flush_secs),
+            ));
+        }
+        // The suffix ends a file name: a separator in it would put the file somewhere else.
+        if options.filename_suffix.contains(['/', '\\', '\0']) {
+            return Err(Error::invalid(
+                "filename_suffix",
+                format!("expected no path separator or NUL, got {:?}", options.filename_suffix),
+            ));
+        }
+        let logdir = logdir.into();
+        let stream = open_stream(&logdir, &options)?;
+        Ok(EventWriter {
+            logdir,
+            options,
+            slot: Mutex::new(Slot {
+                generation: fork::generation(),
+                stream: Some(Arc::new(stream)),
+                closed: false,
+            }),
+        })
+    }
+
+    pub fn logdir(&self) -> &Path {
+        &self.logdir
+    }
+
+    /// Where events are written now.
+    pub fn path(&self) -> Result<PathBuf> {
+        Ok(PathBuf::from(&self.current()?.location))
+    }
+
+    /// Queues one event. It is framed into the batch at once, so it is never torn.
+    pub fn write_event(&self, event: &Event) -> Result<Backpressure> {
+        self.write_with(|batch| record::frame_message_into(batch, event))
+    }
+
+    /// Queues one event that `frame` appends to the batch as one whole framed record.
+    pub fn write_with(&self, frame: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
+        self.current()?.queue(|batch| batch.push_record(frame))
+    }
+
+    /// Queues one event per item, each appended by `frame` as one whole framed record, all under
+    /// one lock: a batch of scalars costs one queue round trip instead of one per scalar.
+    pub fn write_each<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        mut frame: impl FnMut(&mut Vec<u8>, T),
+    ) -> Result<Backpressure> {
+        self.current()?.queue(|batch| {
+            for item in items {
+                batch.push_record(|out| frame(out, item));
+            }
+        })
+    }
+
+    /// Queues one event that `job` frames later, on the writer thread, in its place among the
+    /// others. `bytes` is the memory the job holds; a job's error is latched like an I/O error.
+    pub fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
+        self.current()?.queue(|batch| batch.push_job(bytes, job))
+    }
+
+    /// Waits up to `timeout` for the batch to drop below its byte bound; true if it did.
+    pub fn wait_for_space(&self, timeout: Duration) -> Result<bool> {
+        self.current()?.wait_for_space(timeout)
+    }
+
+    /// Asks the writer thread to write everything queued so far to storage (and to the disk
+    /// with `sync`). Returns a ticket for [`Self::wait_flushed`].
+    pub fn request_flush(&self, sync: bool) -> Result<u64> {
+        self.current()?.request_flush(sync)
+    }
+
+    /// Waits up to `timeout` for the flush of `ticket`; true once it is done.
+    pub fn wait_flushed(&self, ticket: u64, timeout: Duration) -> Result<bool> {
+        self.current()?.wait_flushed(ticket, timeout)
+    }
+
+    /// Flushes and waits; a barrier: every event queued before the call is written when it
+    /// returns `Ok`.
+    pub fn flush(&self, sync: bool, timeout: Duration) -> Result<()> {
+        let ticket = self.request_flush(sync)?;
+        if self.wait_flushed(ticket, timeout)? {
+            Ok(())
+        } else {
+            Err(Error::Timeout("flush did not finish in time"))
+        }
+    }
+
+    /// Writes and syncs everything queued, then ends the writer thread and closes the file.
+    ///
+    /// Waits at most `timeout` for storage: if it is stuck, `Timeout` is returned and the
+    /// stream is kept, so that a later `close()` waits again rather than reporting success. A
+    /// latched I/O error is returned once more; after that, and after a close that succeeded,
+    /// `close()` does nothing.
+    pub fn close(&self, timeout: Duration) -> Result<()> {
+        let stream = {
+            let mut slot = self.slot();
+            if slot.generation != fork::generation() {
+                // The parent's stream: not ours to flush. Forget it without touching it.
+                std::mem::forget(slot.stream.take());
+                slot.generation = fork::generation();
+            }
+            slot.closed = true;
+            match &slot.stream {
+                Some(stream) => Arc::clone(stream),
+                None => return Ok(()),
+            }
+        };
+        let result = stream.close(timeout);
+        if !matches!(result, Err(Error::Timeout(_))) {
+            self.slot().stream = None;
+        }
+        result
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The open stream of this process, reopened after a fork.
+    fn current(&self) -> Result<Arc<Stream>> {
+        let mut slot = self.slot();
+        let generation = fork::generation();
+        if slot.generation != generation {
+            std::mem::forget(slot.stream.take());
+            slot.generation = generation;
+            if !slot.closed {
+                slot.stream = Some(Arc::new(open_stream(&self.logdir, &self.options)?));
+            }
+        }
+        match &slot.stream {
+            Some(stream) if !slot.closed => Ok(Arc::clone(stream)),
+            _ => Err(Error::Closed("the writer is closed")),
+        }
+    }
+}
+
+impl Drop for EventWriter {
+    fn drop(&mut self) {
+        // Callers close explicitly (Python does at exit); this only keeps a forgotten writer
+        // from losing its last events. Errors have nowhere to go here.
+        let _ = self.close(Duration::from_secs(10));
+    }
+}
+
+/// Creates a new event file with its first record, and starts the thread that writes it.
+fn open_stream(logdir: &Path, options: &Options) -> Result<Stream> {
+    let first = Event {
+        wall_time: now(),
+        what: Some(proto::event::What::FileVersion("brain.Event:2".into())),
+        source_metadata: Some(proto::SourceMetadata { writer: WRITER_NAME.into() }),
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    record::frame_message_into(&mut bytes, &first);
+    let file = LocalFile::create(logdir, || naming::event_file_name(&options.filename_suffix), &bytes)?;
+    let location = file.path().display().to_string();
+    Stream::start(Box::new(file), location, options)
+}
