@@ -4,7 +4,7 @@ each round including the writer's close(), as in test_cases.py.
 tensorboardX and torch encode video with moviepy (torch needs moviepy < 2, tensorboardX either);
 without it they log an error and write nothing, so their video cases are skipped:
 
-    pip install 'moviepy<2'   # or: maturin develop --release --extras test,bench
+    pip install 'moviepy<2'   # or: maturin develop --release --extras bench
     pytest benches/test_media_cases.py --benchmark-group-by=group --benchmark-json=media.json
     python benches/report.py media.json
 """

@@ -5,13 +5,18 @@ downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: the m
 loss and accuracy (and a custom multiline loss chart), weight and gradient histograms, sample
 inputs, the projector's view of the learned features and a 3-D point cloud of them, a confusion
 matrix drawn with matplotlib, per-class PR curves, a video and an audio clip made from inputs,
-a text note and the run's hyperparameters with its final metrics. It then prints how to open
-the run in TensorBoard.
+a text note and the run's hyperparameters with its final metrics. It then prints the command that
+opens the run in TensorBoard beside the others under its parent directory (``runs/``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 import time
 from datetime import datetime
 
@@ -185,10 +190,25 @@ def main() -> None:
             global_step=step,
         )
 
+    runs = os.path.dirname(os.path.abspath(args.logdir))
     print(
-        f"\nWrote {args.logdir}. Open it in TensorBoard with:\n\n"
-        f"    tensorboard --logdir {args.logdir}\n\nthen browse to http://localhost:6006"
+        f"\nWrote {args.logdir}. Open it, beside the other runs in {runs}, with:\n\n"
+        f"    {tensorboard_command(runs)}\n\nthen browse to http://localhost:6006"
     )
+
+
+def tensorboard_command(logdir: str) -> str:
+    """A shell command that serves ``logdir`` from any directory and any shell: TensorBoard is
+    installed in this interpreter's environment, which a new shell has not activated."""
+    binary = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    if not os.access(binary, os.X_OK):
+        binary = shutil.which("tensorboard") or ""
+    if os.path.isabs(binary):
+        command = [binary]
+    else:  # TensorBoard installed beside this interpreter's packages, but not as a script
+        command = [sys.executable, "-m", "tensorboard.main"]
+    command += ["--logdir", logdir]
+    return subprocess.list2cmdline(command) if os.name == "nt" else shlex.join(command)
 
 
 if __name__ == "__main__":

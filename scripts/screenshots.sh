@@ -2,6 +2,7 @@
 # Regenerates the README's screenshots, docs/screenshots/*.png: tests/test_browser.py trains the
 # demo, opens its run in TensorBoard in headless Chromium and saves each dashboard (1280x800);
 # they are then stored as 256-colour PNGs, a fraction of the size.
+# shellcheck source=SCRIPTDIR/env.sh
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 setup_python

@@ -2,6 +2,7 @@
 # Everything CI checks, from a fresh clone: Rust format, lints and tests, the protobuf code is
 # up to date, the sdist builds the wheel, Python lints and types, the release workflow's lint, and
 # the pytest suite against tensorboardX, torch and TensorBoard, run on the installed wheel.
+# shellcheck source=SCRIPTDIR/env.sh
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 setup_python
@@ -22,10 +23,15 @@ cargo run --quiet --locked --manifest-path rust/protogen/Cargo.toml
 git diff --exit-code -- rust/core/src/proto
 echo "== fuzz: the record reader and the histogram, 30 s each"
 # cargo-fuzz needs nightly compiler flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
-cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz
+# libFuzzer prints a line every few thousand runs: its output goes to a log, a line sums it up.
+FUZZ_LOG="$(new_log fuzz)"
+cargo fuzz --version >/dev/null 2>&1 ||
+    quietly "$FUZZ_LOG" "install cargo-fuzz" cargo install --locked cargo-fuzz
 cargo fmt --manifest-path rust/fuzz/Cargo.toml -- --check
 for target in record_reader histogram; do
-    RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir rust/fuzz "$target" -- -max_total_time=30
+    quietly "$FUZZ_LOG" "fuzz $target" env RUSTC_BOOTSTRAP=1 \
+        cargo fuzz run --fuzz-dir rust/fuzz "$target" -- -max_total_time=30
+    sed -n "s/^Done [0-9]* runs.*/    $target: &/p" "$FUZZ_LOG" | tail -n 1
 done
 
 echo "== sdist, and the wheel built from it offline with --locked: the sdist holds all it needs"

@@ -32,9 +32,28 @@ FLUSH, INIT, OPENDIR, READDIR, RELEASEDIR, FSYNCDIR = 25, 26, 27, 28, 29, 30
 ACCESS, CREATE, INTERRUPT, DESTROY, BATCH_FORGET = 34, 35, 36, 38, 42
 NO_REPLY = {FORGET, BATCH_FORGET, INTERRUPT}
 
-IN_HEADER = struct.Struct("<IIQQIIIHH")
-OUT_HEADER = struct.Struct("<IiQ")
-ATTR = struct.Struct("<QQQQQQIIIIIIIIII")
+# The kernel's structs (linux/fuse.h), little-endian; tests/test_slowfs.py checks each field's
+# offset and each size against the installed header. Where only a prefix is read, the Struct is
+# that prefix.
+IN_HEADER = struct.Struct("<IIQQIIIHH")  # fuse_in_header
+OUT_HEADER = struct.Struct("<IiQ")  # fuse_out_header
+ATTR = struct.Struct("<QQQQQQIIIIIIIIII")  # fuse_attr
+ENTRY_OUT = struct.Struct("<QQQQII")  # fuse_entry_out, up to its fuse_attr
+ATTR_OUT = struct.Struct("<QII")  # fuse_attr_out, up to its fuse_attr
+INIT_IN = struct.Struct("<II")  # fuse_init_in: major, minor
+INIT_OUT = struct.Struct("<IIIIHHIIHHI7I")  # fuse_init_out
+SETATTR_IN = struct.Struct("<IIQQQQQQIIIIIIII")  # fuse_setattr_in
+MKDIR_IN = struct.Struct("<II")  # fuse_mkdir_in, then the name
+CREATE_IN = struct.Struct("<IIII")  # fuse_create_in, then the name
+OPEN_IN = struct.Struct("<II")  # fuse_open_in
+OPEN_OUT = struct.Struct("<QII")  # fuse_open_out
+READ_IN = struct.Struct("<QQI")  # fuse_read_in: fh, offset, size
+WRITE_IN = struct.Struct("<QQI")  # fuse_write_in: fh, offset, size
+WRITE_IN_SIZE = 40  # sizeof(struct fuse_write_in): the data follows it
+WRITE_OUT = struct.Struct("<II")  # fuse_write_out
+FH_IN = struct.Struct("<Q")  # fuse_release_in and fuse_fsync_in: fh
+DIRENT = struct.Struct("<QQII")  # fuse_dirent, then the name, padded to 8 bytes
+KSTATFS = struct.Struct("<QQQQQIIII6I")  # fuse_kstatfs, the body of fuse_statfs_out
 FATTR_MODE, FATTR_SIZE = 1 << 0, 1 << 3
 BIG_WRITES = 1 << 5  # writes of up to MAX_WRITE bytes, not one page each
 MAX_WRITE = 1 << 17
@@ -77,18 +96,18 @@ class SlowFS:
     def entry(self, parent: int, name: bytes) -> bytes:
         st = os.lstat(self.real(parent, name))
         # Nothing is cached by the kernel: every look-up and size comes from the backing file.
-        return struct.pack("<QQQQII", self.node(parent, name), 0, 0, 0, 0, 0) + self.attr(st)
+        return ENTRY_OUT.pack(self.node(parent, name), 0, 0, 0, 0, 0) + self.attr(st)
 
     def attr_out(self, node: int) -> bytes:
-        return struct.pack("<QII", 0, 0, 0) + self.attr(os.lstat(self.real(node)))
+        return ATTR_OUT.pack(0, 0, 0) + self.attr(os.lstat(self.real(node)))
 
     def handle(self, opcode: int, node: int, body: bytes) -> bytes:
         if opcode == INIT:
-            major, minor = struct.unpack_from("<II", body)
+            major, minor = INIT_IN.unpack_from(body)
             if major != 7:
                 raise OSError(errno.EPROTO, "unsupported FUSE protocol")
-            return struct.pack(
-                "<IIIIHHIIHHI7I", 7, min(minor, 31), 0, BIG_WRITES, 16, 12, MAX_WRITE, 1, 0, 0, 0,
+            return INIT_OUT.pack(
+                7, min(minor, 31), 0, BIG_WRITES, 16, 12, MAX_WRITE, 1, 0, 0, 0,
                 *[0] * 7,
             )  # fmt: skip
         if opcode == LOOKUP:
@@ -96,57 +115,57 @@ class SlowFS:
         if opcode == GETATTR:
             return self.attr_out(node)
         if opcode == SETATTR:
-            valid, _, fh, size = struct.unpack_from("<IIQQ", body)
-            mode = struct.unpack_from("<I", body, 60)[0]
+            fields = SETATTR_IN.unpack_from(body)
+            valid, size, mode = fields[0], fields[3], fields[11]
             if valid & FATTR_SIZE:
                 os.truncate(self.real(node), size)
             if valid & FATTR_MODE:
                 os.chmod(self.real(node), stat.S_IMODE(mode))
             return self.attr_out(node)
         if opcode == MKDIR:
-            mode, umask = struct.unpack_from("<II", body)
-            name = body[8:].rstrip(b"\0")
+            mode, umask = MKDIR_IN.unpack_from(body)
+            name = body[MKDIR_IN.size :].rstrip(b"\0")
             os.mkdir(self.real(node, name), mode & ~umask)
             return self.entry(node, name)
         if opcode in (UNLINK, RMDIR):
             (os.unlink if opcode == UNLINK else os.rmdir)(self.real(node, body.rstrip(b"\0")))
             return b""
         if opcode == CREATE:
-            flags, mode, umask, _ = struct.unpack_from("<IIII", body)
-            name = body[16:].rstrip(b"\0")
+            flags, mode, umask, _ = CREATE_IN.unpack_from(body)
+            name = body[CREATE_IN.size :].rstrip(b"\0")
             fd = os.open(self.real(node, name), flags & OPEN_FLAGS, mode & ~umask)
-            return self.entry(node, name) + struct.pack("<QII", fd, 0, 0)
+            return self.entry(node, name) + OPEN_OUT.pack(fd, 0, 0)
         if opcode == OPEN:
-            (flags,) = struct.unpack_from("<I", body)
+            flags, _ = OPEN_IN.unpack_from(body)
             fd = os.open(self.real(node), flags & OPEN_FLAGS & ~(os.O_CREAT | os.O_EXCL))
-            return struct.pack("<QII", fd, 0, 0)
+            return OPEN_OUT.pack(fd, 0, 0)
         if opcode == READ:
-            fh, offset, size = struct.unpack_from("<QQI", body)
+            fh, offset, size = READ_IN.unpack_from(body)
             return os.pread(fh, size, offset)
         if opcode == WRITE:
-            fh, offset, size = struct.unpack_from("<QQI", body)
+            fh, offset, size = WRITE_IN.unpack_from(body)
             time.sleep(self.delay)
             while self.stuck_flag and os.path.exists(self.stuck_flag):
                 time.sleep(0.05)
-            written = os.pwrite(fh, body[40 : 40 + size], offset)
-            return struct.pack("<II", written, 0)
+            written = os.pwrite(fh, body[WRITE_IN_SIZE : WRITE_IN_SIZE + size], offset)
+            return WRITE_OUT.pack(written, 0)
         if opcode == RELEASE:
-            os.close(struct.unpack_from("<Q", body)[0])
+            os.close(FH_IN.unpack_from(body)[0])
             return b""
         if opcode == FSYNC:
             if self.failing_sync_flag and os.path.exists(self.failing_sync_flag):
                 raise OSError(errno.EIO, "the disk lost written data")
-            os.fsync(struct.unpack_from("<Q", body)[0])
+            os.fsync(FH_IN.unpack_from(body)[0])
             return b""
         if opcode in (FLUSH, ACCESS, OPENDIR, RELEASEDIR, FSYNCDIR):
-            return b"" if opcode != OPENDIR else struct.pack("<QII", 0, 0, 0)
+            return b"" if opcode != OPENDIR else OPEN_OUT.pack(0, 0, 0)
         if opcode == READDIR:
-            _, offset, size = struct.unpack_from("<QQI", body)
+            _, offset, size = READ_IN.unpack_from(body)
             out = b""
             names = [".", "..", *sorted(os.listdir(self.real(node)))]
             for i, name in enumerate(names[offset:], offset + 1):
                 raw = os.fsencode(name)
-                dirent = struct.pack("<QQII", 1, i, len(raw), 0) + raw
+                dirent = DIRENT.pack(1, i, len(raw), 0) + raw
                 dirent += b"\0" * (-len(dirent) % 8)
                 if len(out) + len(dirent) > size:
                     break
@@ -154,8 +173,8 @@ class SlowFS:
             return out
         if opcode == STATFS:
             s = os.statvfs(self.backing)
-            return struct.pack(
-                "<QQQQQIIII6I", s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree,
+            return KSTATFS.pack(
+                s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree,
                 s.f_bsize, s.f_namemax, s.f_frsize, 0, *[0] * 6,
             )  # fmt: skip
         raise OSError(errno.ENOSYS, "not implemented")

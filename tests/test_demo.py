@@ -1,6 +1,7 @@
 """The README's demo trains, writes a run, and TensorBoard finds every kind of data in it."""
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ def test_demo_writes_a_complete_run(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert f"tensorboard --logdir {logdir}" in result.stdout
+    assert_tensorboard_command_works(result.stdout, logdir)
     tags = accumulate(str(logdir)).Tags()
     assert {"loss/train", "loss/val"} <= set(tags["scalars"])
     assert {"weights/conv1.weight", "gradients/fc2.bias"} <= set(tags["histograms"])
@@ -43,3 +44,32 @@ def test_demo_writes_a_complete_run(tmp_path):
     for run in ("train", "val"):
         sub = accumulate(str(logdir / "accuracy" / run))
         assert [s.step for s in sub.Scalars("accuracy")] == [0, 1]
+
+
+def assert_tensorboard_command_works(stdout, logdir):
+    """The printed command serves the parent directory, so the run is named after itself beside
+    the others, and it works as printed from another directory in a shell that has not
+    activated the environment (TensorBoard's --inspect reads the runs and exits instead of
+    serving them)."""
+    (line,) = [line.strip() for line in stdout.splitlines() if "--logdir" in line]
+    words = [word.strip('"') for word in shlex.split(line, posix=os.name != "nt")]
+    assert os.path.isabs(words[0]), line
+    assert words[-2:] == ["--logdir", str(logdir.parent)], line
+    # A new shell: no virtual environment active, none on PATH.
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = os.pathsep.join(
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and not os.path.exists(os.path.join(entry, os.pardir, "pyvenv.cfg"))
+    )
+    inspected = subprocess.run(
+        f"{line} --inspect",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=os.path.abspath(os.sep),
+        env=env,
+    )
+    assert inspected.returncode == 0, inspected.stderr
+    assert f"These tags are in {logdir}:" in inspected.stdout, inspected.stdout
