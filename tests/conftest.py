@@ -111,3 +111,28 @@ def assert_same_events(
 @pytest.fixture
 def logdir(tmp_path) -> str:
     return str(tmp_path / "run")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (moto, behind a proxy that can cut it: see tests/s3server.py) with a
+    bucket, for the session. Skips the test when moto[server] or boto3 is not installed."""
+    pytest.importorskip("boto3")
+    pytest.importorskip("moto.server")
+    from s3server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_url(s3_server, request) -> str:
+    """A fresh ``s3://bucket/prefix`` for one test, with ``s3_server.env()`` in ``os.environ``;
+    the server is up and fault-free again after the test."""
+    import re
+    import uuid
+
+    prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:60] + "-" + uuid.uuid4().hex[:8]
+    with s3_server.environ():
+        yield s3_server.url(prefix)
+    s3_server.clear_faults()
