@@ -38,8 +38,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-__all__ = ["S3Server", "Stats", "free_port"]
+__all__ = ["Request", "S3Server", "Stats", "free_port"]
 
 _HOST = "127.0.0.1"
 
@@ -51,6 +52,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Request(NamedTuple):
+    """One request a client sent through the proxy."""
+
+    method: str
+    target: str  # path and query, e.g. "/bucket/run/events.out.tfevents..."
+    body_bytes: int
+    headers: dict[str, str]  # names in lower case
+
+
 @dataclass
 class Stats:
     """What clients sent through the proxy since the last ``reset_stats()``."""
@@ -60,7 +70,7 @@ class Stats:
     body_bytes: int = 0  # request bodies only (as framed: aws-chunked signatures included)
     put_body_bytes: int = 0  # bodies of PUT and POST requests
     connections: int = 0  # TCP connections accepted
-    log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, target, body bytes)
+    log: list[Request] = field(default_factory=list)  # every request, in order
 
     @property
     def puts(self) -> int:
@@ -293,7 +303,7 @@ class _Proxy:
                     st.body_bytes += body
                     if method in ("PUT", "POST"):
                         st.put_body_bytes += body
-                    st.log.append((method, target, body))
+                    st.log.append(Request(method, target, body, headers))
         except (_Closed, OSError, ValueError):
             pass
         finally:
