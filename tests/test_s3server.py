@@ -3,9 +3,17 @@ the ground the remote log directories stand on."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
 import struct
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -97,6 +105,48 @@ def test_tensorboard_reads_an_s3_run_of_tensorboardx(s3_url):
     acc = event_accumulator.EventAccumulator(s3_url)
     acc.Reload()
     assert [(s.step, s.value) for s in acc.Scalars("loss")] == [(i, i / 2) for i in range(50)]
+
+
+def test_real_tensorboard_serves_an_s3_logdir(s3_url):
+    """``tensorboard --logdir s3://...`` with the default ``--load_fast=auto``: its Rust data
+    server takes only local and gs:// paths, so TensorBoard falls back to the Python loader
+    by itself, which reads S3 through boto3 (endpoint from S3_ENDPOINT)."""
+    tensorboardX = pytest.importorskip("tensorboardX")
+    from s3server import free_port
+
+    with tensorboardX.SummaryWriter(s3_url + "/train") as writer:
+        for step in range(20):
+            writer.add_scalar("loss", 1.0 / (step + 1), step)
+    port = free_port()
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", s3_url]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--reload_interval", "1"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}/data/plugin/scalars/scalars?run=train&tag=loss"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    points = json.load(response)
+                break
+            except (urllib.error.HTTPError, OSError):  # not up, or the run not loaded yet
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    pytest.fail(f"TensorBoard served nothing: {proc.stderr.read()[-2000:]!r}")
+                time.sleep(0.5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert [(step, value) for _, step, value in points] == [
+        (i, pytest.approx(1.0 / (i + 1))) for i in range(20)
+    ]
 
 
 def _record(data: bytes) -> bytes:
