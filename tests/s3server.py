@@ -16,6 +16,9 @@ The proxy parses the framing of each request (it never changes a byte), so it al
 any client uploads: ``stats()`` gives requests per method, request bytes (headers + bodies) and
 body bytes, whatever the client (boto3, the Rust ``object_store`` crate, ...).
 
+Needs ``boto3`` and moto's server: ``pip install boto3 'moto[s3]' flask flask-cors`` (the same as
+``moto[server]`` for S3, without the other services' dependencies).
+
 Use it as a context manager, through the ``s3_server`` fixture of ``tests/conftest.py``, or from a
 shell to try a client by hand::
 
