@@ -48,6 +48,22 @@ __all__ = ["Request", "S3Server", "Stats", "free_port"]
 _HOST = "127.0.0.1"
 
 
+# Runs moto's server, asking Linux to stop it when the process that launched it dies, however it
+# dies (SIGKILL included): no moto outlives a killed test run. Elsewhere it just runs moto.
+# (Linux ties this to the launching *thread*: launch from one that outlives the server.)
+_LAUNCH = """
+import os, runpy, signal, sys
+parent = int(sys.argv[1])
+if sys.platform.startswith("linux"):
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+if os.getppid() != parent:
+    sys.exit("s3server: the launching process is gone")
+sys.argv = ["moto.server", *sys.argv[2:]]
+runpy.run_module("moto.server", run_name="__main__")
+"""
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -377,9 +393,10 @@ class S3Server:
         self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
         for attempt in range(3):
             self.backend_port = free_port()
-            env = dict(os.environ, MOTO_PORT=str(self.backend_port))
+            port = str(self.backend_port)
+            env = dict(os.environ, MOTO_PORT=port)
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", _HOST, "-p", str(self.backend_port)],
+                [sys.executable, "-c", _LAUNCH, str(os.getpid()), "-H", _HOST, "-p", port],
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
