@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["Request", "S3Server", "Stats", "free_port"]
+__all__ = ["FaultProxy", "ProxiedServer", "Request", "S3Server", "Stats", "free_port"]
 
 _HOST = "127.0.0.1"
 
@@ -155,7 +155,7 @@ def _error_response(status: int, code: str) -> bytes:
     return head + body
 
 
-class _Proxy:
+class FaultProxy:
     """Forwards 127.0.0.1:port to the backend; can refuse, stall or fail requests."""
 
     def __init__(self, backend_port: int, port: int = 0):
@@ -350,118 +350,16 @@ class _Proxy:
                 client.shutdown(socket.SHUT_RDWR)
 
 
-class S3Server:
-    """moto's S3 server on 127.0.0.1, a bucket in it, and a proxy that can take it down.
+class ProxiedServer:
+    """A server behind a ``FaultProxy``: what clients need, and the faults and counters.
 
-    ``endpoint_url`` is the proxy's address: give it to clients. ``stop()``/``start()`` cut and
-    restore the service on the same port, with the data kept.
+    Subclasses set ``self._proxy`` when launched and define ``env()``.
     """
 
-    def __init__(
-        self,
-        bucket: str = "turboboard-test",
-        region: str = "us-east-1",
-        access_key_id: str = "testing",
-        secret_access_key: str = "testing",
-        startup_timeout: float = 60.0,
-    ):
-        self.bucket = bucket
-        self.region = region
-        self.access_key_id = access_key_id
-        self.secret_access_key = secret_access_key
-        self.startup_timeout = startup_timeout
-        self._proc: subprocess.Popen | None = None
-        self._proxy: _Proxy | None = None
-        self._log = None
-        self.backend_port = 0
+    _proxy: FaultProxy | None = None
 
-    # -- life cycle ----------------------------------------------------------------------
-
-    def __enter__(self) -> S3Server:
-        try:
-            self.launch()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def launch(self) -> None:
-        """Starts moto, the proxy, and creates the bucket."""
-        self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
-        for attempt in range(3):
-            self.backend_port = free_port()
-            port = str(self.backend_port)
-            env = dict(os.environ, MOTO_PORT=port)
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", _LAUNCH, str(os.getpid()), "-H", _HOST, "-p", port],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,  # its own process group: killed whole in close()
-            )
-            if self._wait_backend():
-                break
-            self._kill_backend()
-            if attempt == 2:
-                log = self.server_log()
-                raise RuntimeError(f"moto did not start; see {self._log.name}:\n{log}")
-        self._proxy = _Proxy(self.backend_port)
-        self._proxy.up()
-        self.client().create_bucket(Bucket=self.bucket)
-        self.reset_stats()
-
-    def _wait_backend(self) -> bool:
-        deadline = time.monotonic() + self.startup_timeout
-        url = f"http://{_HOST}:{self.backend_port}/moto-api/"
-        while time.monotonic() < deadline:
-            if self._proc is None or self._proc.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    r.read()
-                return True
-            except urllib.error.HTTPError:
-                return True  # it answers
-            except OSError:
-                time.sleep(0.2)
-        return False
-
-    def _kill_backend(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
-            try:
-                proc.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def close(self) -> None:
-        """Stops the proxy and moto (its whole process group); idempotent."""
-        if self._proxy is not None:
-            self._proxy.close()
-            self._proxy = None
-        self._kill_backend()
-        if self._log is not None:
-            self._log.close()
-            with contextlib.suppress(OSError):
-                os.unlink(self._log.name)
-            self._log = None
-
-    def server_log(self) -> str:
-        if self._log is None:
-            return ""
-        with open(self._log.name, errors="replace") as f:
-            return f.read()[-4000:]
-
-    # -- what clients need ---------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        raise NotImplementedError
 
     @property
     def port(self) -> int:
@@ -471,31 +369,6 @@ class S3Server:
     @property
     def endpoint_url(self) -> str:
         return f"http://{_HOST}:{self.port}"
-
-    @property
-    def backend_url(self) -> str:
-        """moto itself, bypassing the proxy (not affected by stop/fail_with, not counted)."""
-        return f"http://{_HOST}:{self.backend_port}"
-
-    def url(self, prefix: str = "") -> str:
-        """``s3://bucket/prefix``."""
-        return f"s3://{self.bucket}/{prefix.lstrip('/')}" if prefix else f"s3://{self.bucket}"
-
-    def env(self) -> dict[str, str]:
-        """Environment variables for S3 clients: boto3 (tensorboardX, TensorBoard), and the Rust
-        object_store crate (``AmazonS3Builder::from_env``: AWS_ENDPOINT_URL == AWS_ENDPOINT)."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ALLOW_HTTP": "true",
-            # tensorboardX's and TensorBoard's S3 code: boto3.client(endpoint_url=S3_ENDPOINT)
-            "S3_ENDPOINT": self.endpoint_url,
-            "S3_USE_HTTPS": "0",
-            "S3_VERIFY_SSL": "0",
-        }
 
     @contextlib.contextmanager
     def environ(self) -> Iterator[dict[str, str]]:
@@ -511,37 +384,6 @@ class S3Server:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-
-    def client(self, direct: bool = False):
-        """A boto3 S3 client (through the proxy, or straight to moto with ``direct``)."""
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.backend_url if direct else self.endpoint_url,
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self.secret_access_key,
-            region_name=self.region,
-            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-        )
-
-    # -- looking at the data (straight to moto: works while the proxy is down) -------------
-
-    def keys(self, prefix: str = "") -> list[str]:
-        c = self.client(direct=True)
-        out: list[str] = []
-        for page in c.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            out.extend(o["Key"] for o in page.get("Contents", []))
-        return sorted(out)
-
-    def read(self, key: str) -> bytes:
-        return self.client(direct=True).get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    def clear(self, prefix: str = "") -> None:
-        c = self.client(direct=True)
-        for key in self.keys(prefix):
-            c.delete_object(Bucket=self.bucket, Key=key)
 
     # -- faults --------------------------------------------------------------------------
 
@@ -616,6 +458,176 @@ class S3Server:
         assert self._proxy is not None
         with self._proxy._lock:
             self._proxy.stats = Stats()
+
+
+class S3Server(ProxiedServer):
+    """moto's S3 server on 127.0.0.1, a bucket in it, and a proxy that can take it down.
+
+    ``endpoint_url`` is the proxy's address: give it to clients. ``stop()``/``start()`` cut and
+    restore the service on the same port, with the data kept.
+    """
+
+    def __init__(
+        self,
+        bucket: str = "turboboard-test",
+        region: str = "us-east-1",
+        access_key_id: str = "testing",
+        secret_access_key: str = "testing",
+        startup_timeout: float = 60.0,
+    ):
+        self.bucket = bucket
+        self.region = region
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.startup_timeout = startup_timeout
+        self._proc: subprocess.Popen | None = None
+        self._proxy: FaultProxy | None = None
+        self._log = None
+        self.backend_port = 0
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> S3Server:
+        try:
+            self.launch()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def launch(self) -> None:
+        """Starts moto, the proxy, and creates the bucket."""
+        self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
+        for attempt in range(3):
+            self.backend_port = free_port()
+            port = str(self.backend_port)
+            env = dict(os.environ, MOTO_PORT=port)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _LAUNCH, str(os.getpid()), "-H", _HOST, "-p", port],
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # its own process group: killed whole in close()
+            )
+            if self._wait_backend():
+                break
+            self._kill_backend()
+            if attempt == 2:
+                log = self.server_log()
+                raise RuntimeError(f"moto did not start; see {self._log.name}:\n{log}")
+        self._proxy = FaultProxy(self.backend_port)
+        self._proxy.up()
+        self.client().create_bucket(Bucket=self.bucket)
+        self.reset_stats()
+
+    def _wait_backend(self) -> bool:
+        deadline = time.monotonic() + self.startup_timeout
+        url = f"http://{_HOST}:{self.backend_port}/moto-api/"
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    r.read()
+                return True
+            except urllib.error.HTTPError:
+                return True  # it answers
+            except OSError:
+                time.sleep(0.2)
+        return False
+
+    def _kill_backend(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def close(self) -> None:
+        """Stops the proxy and moto (its whole process group); idempotent."""
+        if self._proxy is not None:
+            self._proxy.close()
+            self._proxy = None
+        self._kill_backend()
+        if self._log is not None:
+            self._log.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._log.name)
+            self._log = None
+
+    def server_log(self) -> str:
+        if self._log is None:
+            return ""
+        with open(self._log.name, errors="replace") as f:
+            return f.read()[-4000:]
+
+    # -- what clients need ---------------------------------------------------------------
+
+    @property
+    def backend_url(self) -> str:
+        """moto itself, bypassing the proxy (not affected by stop/fail_with, not counted)."""
+        return f"http://{_HOST}:{self.backend_port}"
+
+    def url(self, prefix: str = "") -> str:
+        """``s3://bucket/prefix``."""
+        return f"s3://{self.bucket}/{prefix.lstrip('/')}" if prefix else f"s3://{self.bucket}"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables for S3 clients: boto3 (tensorboardX, TensorBoard), and the Rust
+        object_store crate (``AmazonS3Builder::from_env``: AWS_ENDPOINT_URL == AWS_ENDPOINT)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ALLOW_HTTP": "true",
+            # tensorboardX's and TensorBoard's S3 code: boto3.client(endpoint_url=S3_ENDPOINT)
+            "S3_ENDPOINT": self.endpoint_url,
+            "S3_USE_HTTPS": "0",
+            "S3_VERIFY_SSL": "0",
+        }
+
+    def client(self, direct: bool = False):
+        """A boto3 S3 client (through the proxy, or straight to moto with ``direct``)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.backend_url if direct else self.endpoint_url,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name=self.region,
+            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        )
+
+    # -- looking at the data (straight to moto: works while the proxy is down) -------------
+
+    def keys(self, prefix: str = "") -> list[str]:
+        c = self.client(direct=True)
+        out: list[str] = []
+        for page in c.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            out.extend(o["Key"] for o in page.get("Contents", []))
+        return sorted(out)
+
+    def read(self, key: str) -> bytes:
+        return self.client(direct=True).get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def clear(self, prefix: str = "") -> None:
+        c = self.client(direct=True)
+        for key in self.keys(prefix):
+            c.delete_object(Bucket=self.bucket, Key=key)
 
 
 def main() -> None:
