@@ -248,6 +248,7 @@ class FaultProxy:
             except OSError:
                 return  # listener closed: down
             client.settimeout(None)
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 if self._listener is not listener:
                     client.close()
@@ -276,6 +277,7 @@ class FaultProxy:
         try:
             server = socket.create_connection((_HOST, self.backend_port), timeout=10)
             server.settimeout(None)
+            server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._socks.add(server)
             back = threading.Thread(target=self._pipe_back, args=(server, client), daemon=True)
