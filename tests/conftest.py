@@ -111,3 +111,64 @@ def assert_same_events(
 @pytest.fixture
 def logdir(tmp_path) -> str:
     return str(tmp_path / "run")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (moto, behind a proxy that can cut it: see tests/s3server.py) with a
+    bucket, for the session. Skips the test when moto[server] or boto3 is not installed."""
+    pytest.importorskip("boto3")
+    pytest.importorskip("moto.server")
+    from s3server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+def _fresh_url(server, request):
+    """A fresh prefix on ``server`` for one test, with ``server.env()`` in ``os.environ``; the
+    server is up and fault-free again after the test."""
+    import re
+    import uuid
+
+    prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:60] + "-" + uuid.uuid4().hex[:8]
+    with server.environ():
+        yield server.url(prefix)
+    server.clear_faults()
+
+
+@pytest.fixture
+def s3_url(s3_server, request) -> str:
+    """A fresh ``s3://bucket/prefix`` for one test (see ``_fresh_url``)."""
+    yield from _fresh_url(s3_server, request)
+
+
+@pytest.fixture(scope="session")
+def gcs_server():
+    """A fake of GCS's XML API for object_store's gs:// client (tests/cloudfakes.py)."""
+    from cloudfakes import FakeGCS
+
+    with FakeGCS() as server:
+        yield server
+
+
+@pytest.fixture
+def gcs_url(gcs_server, request) -> str:
+    """A fresh ``gs://bucket/prefix`` for one test (see ``_fresh_url``)."""
+    yield from _fresh_url(gcs_server, request)
+
+
+@pytest.fixture(scope="session")
+def azure_server():
+    """A fake of Azure Blob at Azurite's address for object_store's az:// client
+    (tests/cloudfakes.py)."""
+    from cloudfakes import FakeAzure
+
+    with FakeAzure() as server:
+        yield server
+
+
+@pytest.fixture
+def azure_url(azure_server, request) -> str:
+    """A fresh ``az://container/prefix`` for one test (see ``_fresh_url``)."""
+    yield from _fresh_url(azure_server, request)
