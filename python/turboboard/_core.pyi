@@ -1,23 +1,30 @@
 """The Rust extension (rust/bindings): one event file written by a background thread."""
 
-import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from typing_extensions import final
 
-__all__ = ["EventFileWriter", "default_bucket_limits", "write_embedding"]
+__all__ = [
+    "EventFileWriter",
+    "default_bucket_limits",
+    "list_objects",
+    "read_object",
+    "write_embedding",
+]
 
 @final
 class EventFileWriter:
     def __new__(
         cls,
-        logdir: str | os.PathLike[str],
+        logdir: str,
         max_queue: int = 10,
         flush_secs: float = 120.0,
         filename_suffix: str = "",
         max_queue_bytes: int = 67108864,
+        storage_options: Sequence[tuple[str, str]] | None = None,
     ) -> EventFileWriter: ...
     @staticmethod
     def in_memory() -> EventFileWriter: ...
@@ -198,11 +205,16 @@ class EventFileWriter:
 
 def default_bucket_limits() -> list[float]: ...
 def write_embedding(
-    logdir: str | os.PathLike[str],
+    logdir: str,
     subdir: str,
     tensor_name: str,
     mat: npt.NDArray[np.generic],
     metadata: list[str] | None = None,
     metadata_columns: int = 1,
     label_img: npt.NDArray[np.generic] | None = None,
+    storage_options: Sequence[tuple[str, str]] | None = None,
 ) -> None: ...
+def list_objects(
+    url: str, storage_options: Sequence[tuple[str, str]] | None = None
+) -> list[tuple[str, int]]: ...
+def read_object(url: str, storage_options: Sequence[tuple[str, str]] | None = None) -> bytes: ...

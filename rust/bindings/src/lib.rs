@@ -4,13 +4,14 @@
 // Methods mirror tensorboardX's Python signatures, argument for argument.
 #![allow(clippy::too_many_arguments)]
 
-mod arrays;
 mod errors;
 mod graph;
+mod interop;
 mod media;
 mod plugins;
 mod projector;
 mod sink;
+mod storage;
 mod writer;
 
 use pyo3::prelude::*;
@@ -25,4 +26,7 @@ mod _core {
 
     #[pymodule_export]
     use crate::projector::write_embedding;
+
+    #[pymodule_export]
+    use crate::storage::{list_objects, read_object};
 }

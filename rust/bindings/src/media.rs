@@ -8,9 +8,10 @@ use pyo3::pybacked::PyBackedStr;
 use turboboard_core::encode::{draw, gif, image, png, resample, wav};
 use turboboard_core::summary;
 
-use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
-use crate::writer::{EventFileWriter, maybe_detached, wall_time};
+use crate::interop::maybe_detached;
+use crate::interop::with_typed_array;
+use crate::writer::{EventFileWriter, wall_time};
 
 #[pymethods]
 impl EventFileWriter {

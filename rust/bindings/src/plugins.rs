@@ -12,9 +12,10 @@ use pyo3::pybacked::PyBackedStr;
 use turboboard_core::proto::{Category, Layout};
 use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue};
 
-use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
-use crate::writer::{EventFileWriter, contiguous, maybe_detached, wall_time};
+use crate::interop::with_typed_array;
+use crate::interop::{contiguous, maybe_detached};
+use crate::writer::{EventFileWriter, wall_time};
 
 /// A hyperparameter value as the Python layer normalizes it (a bool, a str or a float).
 #[derive(FromPyObject)]

@@ -1,31 +1,31 @@
 //! Where an `EventFileWriter`'s events go: an event file written by its own thread, or memory,
 //! for `turboboard.summary`, which builds summaries with the writer's own methods and hands
-//! them back instead of writing them.
+//! back the encoded events (never framed, so nothing is parsed back).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use prost::Message;
 use turboboard_core::proto::Event;
-use turboboard_core::record::{self, Reader};
 use turboboard_core::writer::{Backpressure, EventWriter};
 use turboboard_core::{Error, Job, Result};
 
 pub(crate) enum Sink {
     File(EventWriter),
-    /// Framed records, in call order; jobs run at once, on the caller's thread.
-    Memory(Mutex<Vec<u8>>),
+    /// Encoded events, in call order; jobs run at once, on the caller's thread.
+    Memory(Mutex<Vec<Vec<u8>>>),
 }
 
 impl Sink {
-    fn memory(records: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
-        records.lock().unwrap_or_else(|e| e.into_inner())
+    fn memory(events: &Mutex<Vec<Vec<u8>>>) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        events.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn logdir(&self) -> &Path {
+    pub(crate) fn logdir(&self) -> String {
         match self {
-            Sink::File(writer) => writer.logdir(),
-            Sink::Memory(_) => Path::new(""),
+            Sink::File(writer) => writer.logdir().display(),
+            Sink::Memory(_) => String::new(),
         }
     }
 
@@ -37,30 +37,36 @@ impl Sink {
     }
 
     pub(crate) fn write_event(&self, event: &Event) -> Result<Backpressure> {
-        self.write_with(|out| record::frame_message_into(out, event))
+        self.write_with(|out| event.encode_raw(out))
     }
 
-    pub(crate) fn write_with(&self, frame: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
+    /// Queues the event `payload` encodes.
+    pub(crate) fn write_with(&self, payload: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
         match self {
-            Sink::File(writer) => writer.write_with(frame),
-            Sink::Memory(records) => {
-                frame(&mut Self::memory(records));
+            Sink::File(writer) => writer.write_with(payload),
+            Sink::Memory(events) => {
+                let mut event = Vec::new();
+                payload(&mut event);
+                Self::memory(events).push(event);
                 Ok(Backpressure::None)
             }
         }
     }
 
+    /// Queues one event per item, each encoded by `payload`.
     pub(crate) fn write_each<T>(
         &self,
         items: impl IntoIterator<Item = T>,
-        mut frame: impl FnMut(&mut Vec<u8>, T),
+        mut payload: impl FnMut(&mut Vec<u8>, T),
     ) -> Result<Backpressure> {
         match self {
-            Sink::File(writer) => writer.write_each(items, frame),
-            Sink::Memory(records) => {
-                let mut records = Self::memory(records);
+            Sink::File(writer) => writer.write_each(items, payload),
+            Sink::Memory(events) => {
+                let mut events = Self::memory(events);
                 for item in items {
-                    frame(&mut records, item);
+                    let mut event = Vec::new();
+                    payload(&mut event, item);
+                    events.push(event);
                 }
                 Ok(Backpressure::None)
             }
@@ -70,11 +76,10 @@ impl Sink {
     pub(crate) fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
         match self {
             Sink::File(writer) => writer.write_job(bytes, job),
-            Sink::Memory(records) => {
-                // Framed apart so a failing job leaves no partial record behind.
-                let mut framed = Vec::new();
-                job(&mut framed)?;
-                Self::memory(records).extend_from_slice(&framed);
+            Sink::Memory(events) => {
+                let mut event = Vec::new();
+                job(&mut event)?;
+                Self::memory(events).push(event);
                 Ok(Backpressure::None)
             }
         }
@@ -110,9 +115,7 @@ impl Sink {
 
     /// The serialized events written to memory so far, which are forgotten; none for a file.
     pub(crate) fn take_events(&self) -> Vec<Vec<u8>> {
-        let Sink::Memory(records) = self else { return Vec::new() };
-        let framed = std::mem::take(&mut *Self::memory(records));
-        let mut reader = Reader::new(framed.as_slice());
-        std::iter::from_fn(|| reader.next_record().expect("records framed in this process")).collect()
+        let Sink::Memory(events) = self else { return Vec::new() };
+        std::mem::take(&mut *Self::memory(events))
     }
 }

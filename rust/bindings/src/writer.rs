@@ -4,7 +4,6 @@
 //! more than the work. Large arrays are binned and encoded with the GIL released, and every
 //! wait (a full queue, a flush, a close) releases it in slices so Ctrl-C still gets through.
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,20 +15,17 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyFloat, PyString};
 use turboboard_core::histogram::{self, Bins};
 use turboboard_core::proto::Event;
+use turboboard_core::storage::LogDir;
 use turboboard_core::writer::{self, Backpressure, EventWriter, Options};
 
 use crate::sink::Sink;
+use turboboard_core::Error;
 use turboboard_core::encode::{image, png};
-use turboboard_core::record::{self, scalar as scalar_record};
+use turboboard_core::record::scalar as scalar_record;
 use turboboard_core::summary;
 
-use crate::arrays::with_typed_array;
 use crate::errors::IntoPyResult;
-
-/// Arrays with more elements than this are processed with the GIL released.
-const DETACH_ELEMENTS: usize = 1 << 14;
-/// The longest a wait runs without the GIL before Python gets to handle signals.
-const WAIT_SLICE: Duration = Duration::from_millis(100);
+use crate::interop::{WAIT_SLICE, contiguous, maybe_detached, wait, with_typed_array};
 
 /// Writes events to a new event file in `logdir`, on a background thread. Methods for each kind
 /// of summary live in `#[pymethods]` blocks beside the code that builds it.
@@ -42,17 +38,19 @@ pub struct EventFileWriter {
 impl EventFileWriter {
     #[new]
     #[pyo3(
-        signature = (logdir, max_queue = 10, flush_secs = 120.0, filename_suffix = String::new(), max_queue_bytes = 64 << 20),
-        text_signature = "(logdir, max_queue=10, flush_secs=120.0, filename_suffix='', max_queue_bytes=67108864)"
+        signature = (logdir, max_queue = 10, flush_secs = 120.0, filename_suffix = String::new(), max_queue_bytes = 64 << 20, storage_options = None),
+        text_signature = "(logdir, max_queue=10, flush_secs=120.0, filename_suffix='', max_queue_bytes=67108864, storage_options=None)"
     )]
     fn new(
         py: Python<'_>,
-        logdir: PathBuf,
+        logdir: &str,
         max_queue: usize,
         flush_secs: f64,
         filename_suffix: String,
         max_queue_bytes: usize,
+        storage_options: Option<Vec<(String, String)>>,
     ) -> PyResult<Self> {
+        let logdir = LogDir::parse(logdir, storage_options.as_deref().unwrap_or_default()).py_err()?;
         let options = Options { max_queue, max_queue_bytes, flush_secs, filename_suffix };
         let writer = py.detach(|| EventWriter::open(logdir, options)).py_err()?;
         Ok(EventFileWriter { inner: Sink::File(writer) })
@@ -70,9 +68,10 @@ impl EventFileWriter {
         self.inner.take_events()
     }
 
+    /// The log directory, as a path or a URL.
     #[getter]
-    fn logdir(&self) -> PathBuf {
-        self.inner.logdir().to_owned()
+    fn logdir(&self) -> String {
+        self.inner.logdir()
     }
 
     /// The file being written (a new one after a fork).
@@ -97,9 +96,9 @@ impl EventFileWriter {
         if display_name.is_empty() && description.is_empty() {
             let wall_time = finite_wall_time(walltime)?;
             let step = global_step.unwrap_or(0);
-            let written = self
-                .inner
-                .write_with(|out| scalar_record::frame_into(out, &tag, scalar_value as f32, step, wall_time));
+            let written = self.inner.write_with(|out| {
+                scalar_record::encode_into(out, &tag, scalar_value as f32, step, wall_time)
+            });
             return self.after_write(py, written);
         }
         let value = summary::scalar(&tag, scalar_value as f32, display_name, description);
@@ -254,7 +253,7 @@ impl EventFileWriter {
         let job = Box::new(move |out: &mut Vec<u8>| {
             let png = png::encode_png(&image)?;
             let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)?;
-            record::frame_message_into(out, &event);
+            event.encode_raw(out);
             Ok(())
         });
         let written = self.inner.write_job(bytes, job);
@@ -325,19 +324,33 @@ impl EventFileWriter {
     }
 
     /// Writes and syncs everything, then closes the file. Idempotent; with `timeout` (seconds),
-    /// gives up on a stuck disk with `TimeoutError` instead of waiting for ever.
+    /// gives up on stuck storage with `TimeoutError` instead of waiting for ever. Waits in
+    /// slices, so Ctrl-C interrupts it; a close that was interrupted or timed out is not done,
+    /// and a later `close()` waits again.
     #[pyo3(signature = (timeout = None))]
     fn close(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
         // A timeout too long for an Instant is no deadline; a negative or NaN one is 0.
         let deadline =
             timeout.and_then(|t| Instant::now().checked_add(Duration::try_from_secs_f64(t.max(0.0)).ok()?));
-        // Drain first, in slices, so a slow disk does not make Ctrl-C wait; errors and an
-        // already closed writer are left to close() to report.
+        let slice =
+            || deadline.map_or(WAIT_SLICE, |d| d.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
+        // Drain first; errors and an already closed writer are left to close() to report.
         if let Ok(ticket) = self.inner.request_flush(true) {
-            let _ = wait(py, deadline, || self.inner.wait_flushed(ticket, WAIT_SLICE));
+            while let Ok(false) = py.detach(|| self.inner.wait_flushed(ticket, slice())) {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                py.check_signals()?;
+            }
         }
-        let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
-        py.detach(|| self.inner.close(remaining)).py_err()
+        loop {
+            match py.detach(|| self.inner.close(slice())) {
+                Err(Error::Timeout(_)) if deadline.is_none_or(|d| Instant::now() < d) => {
+                    py.check_signals()?
+                }
+                result => return result.py_err(),
+            }
+        }
     }
 }
 
@@ -359,7 +372,7 @@ impl EventFileWriter {
         let wall_time = finite_wall_time(walltime)?;
         let step = global_step.unwrap_or(0);
         let written = self.inner.write_each(items, |out, (tag, value)| {
-            scalar_record::frame_into(out, tag, value as f32, step, wall_time)
+            scalar_record::encode_into(out, tag, value as f32, step, wall_time)
         });
         self.after_write(py, written)
     }
@@ -374,36 +387,6 @@ impl EventFileWriter {
             wait(py, None, || self.inner.wait_for_space(WAIT_SLICE))?;
         }
         Ok(())
-    }
-}
-
-/// Repeats `step` (which waits one slice and says whether it is done) without the GIL until it
-/// is done or `deadline` passes, letting Python handle signals between slices.
-fn wait(
-    py: Python<'_>,
-    deadline: Option<Instant>,
-    mut step: impl FnMut() -> turboboard_core::Result<bool> + Send,
-) -> PyResult<()> {
-    loop {
-        if py.detach(&mut step).py_err()? || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(());
-        }
-        py.check_signals()?;
-    }
-}
-
-pub(crate) fn maybe_detached<T: Send>(py: Python<'_>, size: usize, work: impl FnOnce() -> T + Send) -> T {
-    if size > DETACH_ELEMENTS { py.detach(work) } else { work() }
-}
-
-/// The array's elements in row-major order, borrowed when they already are C-contiguous
-/// (`as_slice` also accepts Fortran order, whose memory order is not the elements' order).
-pub(crate) fn contiguous<'a, T: numpy::Element + Copy>(
-    array: &'a numpy::PyReadonlyArrayDyn<'_, T>,
-) -> Cow<'a, [T]> {
-    match array.as_slice() {
-        Ok(slice) if array.is_c_contiguous() => Cow::Borrowed(slice),
-        _ => Cow::Owned(array.as_array().iter().copied().collect()),
     }
 }
 

@@ -13,7 +13,7 @@ pub mod histogram;
 mod parallel;
 pub mod projector;
 pub mod record;
-mod storage;
+pub mod storage;
 pub mod summary;
 pub mod writer;
 

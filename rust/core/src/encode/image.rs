@@ -285,8 +285,8 @@ fn write_row<T: Copy, F: Fn(T) -> u8>(
         }
     }
     // Planar rows (CHW memory), one contiguous run per channel: each channel is converted in a
-    // loop of its own, which vectorises (3-4x faster than converting pixel by pixel), then the
-    // bytes are interleaved.
+    // loop of its own, which vectorises (converting pixel by pixel does not), then the bytes
+    // are interleaved.
     let mut lanes: [&[T]; 4] = [&[]; 4];
     let planar = matches!((c, out_c), (1, 3) | (3, 3) | (4, 4))
         && (0..c).all(|k| row.index_axis_move(Axis(0), k).to_slice().map(|lane| lanes[k] = lane).is_some());

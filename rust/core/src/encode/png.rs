@@ -5,11 +5,10 @@ use crate::error::{Error, Result};
 
 /// Encodes `image` as an 8-bit PNG, no larger than zlib's default level makes it where that
 /// pays. A fast pass (fdeflate) comes first, and is all that noise-like pixels get: deflate
-/// cannot shrink them, and level 6 would cost 20 times more for nothing. Where the fast pass
-/// found something to compress, zlib's level 6 follows (tensorboardX's Pillow uses it; fdeflate
-/// alone left photos 5-15% larger and smooth images 2 to 50 times larger), and for images that
-/// shrink to almost nothing (plots, masks, gradients), level 9, cheap on such input. The
-/// smallest encoding wins.
+/// cannot shrink them. Where the fast pass found something to compress, zlib's level 6 follows
+/// (tensorboardX's Pillow uses it; fdeflate alone leaves real images larger), and for images
+/// that shrink to almost nothing (plots, masks, gradients), level 9. The smallest encoding
+/// wins. benches/PERFORMANCE.md has the measurements behind these choices.
 pub fn encode_png(image: &Image) -> Result<Vec<u8>> {
     let mut best = encode_png_with(image, png::Compression::Fast)?;
     let raw = image.pixels.len();

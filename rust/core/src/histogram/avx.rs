@@ -29,8 +29,7 @@ pub(super) fn reduce_f64(values: &[f64]) -> Leaf {
 }
 
 /// Counts a leaf of float32 into the default bins and reduces it, in one loop: the lookups and
-/// increments run beside the vector arithmetic instead of after it (10^6 values: 1.8 -> 1.3 ns a
-/// value on one core).
+/// increments run beside the vector arithmetic instead of after it.
 #[target_feature(enable = "avx")]
 pub(super) fn bin_default_f32(
     values: &[f32],

@@ -2,9 +2,9 @@
 //! values cast to float64, then tensorboardX's `max_bins` folding and trimming.
 //!
 //! Bucket limits, counts, `min`, `max`, `num` and `sum` are bit-identical to tensorboardX;
-//! `sum_squares` (a BLAS `ddot` there) agrees to rounding. numpy spends ~25 ms on 10^6 values
-//! with the default 1549 edges because it sorts; here every value finds its bin in O(1) from a
-//! guess table, corrected against the exact edges, so results cannot drift from numpy's rules.
+//! `sum_squares` (a BLAS `ddot` there) agrees to rounding. numpy sorts the values to bin them;
+//! here every value finds its bin in O(1) from a guess table, corrected against the exact
+//! edges, so results cannot drift from numpy's rules.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

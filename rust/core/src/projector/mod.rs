@@ -12,12 +12,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use half::f16;
 use ndarray::{ArrayView1, ArrayView2, ArrayView4};
+use object_store::PutMode;
 
 use crate::encode::image::{self, Image, Pixel};
 use crate::error::{Error, Result};
 use crate::parallel::{map_parts, threads_for};
-use crate::storage::with_path;
+use crate::storage::{Client, LogDir, Remote, with_path};
 use pyrepr::PyRepr;
+
+/// The projector's config file in the log directory.
+const CONFIG: &str = "projector_config.pbtxt";
 
 /// The largest sprite side TensorBoard's projector loads (a WebGL texture limit); tensorboardX
 /// enforces it too.
@@ -187,9 +191,17 @@ impl<T: PyRepr + Sync> Embedding<'_, T> {
     }
 
     /// Writes the files under `logdir`, then appends the config block, so that the config never
-    /// names a file that is not complete. Each file is written whole under a temporary name and
-    /// renamed into place.
-    pub fn write(&self, logdir: &Path) -> Result<()> {
+    /// names a file that is not complete.
+    pub fn write(&self, logdir: &LogDir) -> Result<()> {
+        match logdir {
+            LogDir::Local(dir) => self.write_local(dir),
+            LogDir::Remote(remote) => self.write_remote(remote),
+        }
+    }
+
+    /// Each file is written whole under a temporary name and renamed into place; the config
+    /// block is appended in one write.
+    fn write_local(&self, logdir: &Path) -> Result<()> {
         let dir = logdir.join(&self.subdir);
         fs::create_dir_all(&dir).map_err(|e| with_path(e, "creating", &dir))?;
         // Unique per call, so that writers logging the same tag and step at once (threads or
@@ -220,7 +232,7 @@ impl<T: PyRepr + Sync> Embedding<'_, T> {
         if let Some((png, _)) = &self.sprite {
             write_file("sprite.png", &|out| out.write_all(png))?;
         }
-        let config = logdir.join("projector_config.pbtxt");
+        let config = logdir.join(CONFIG);
         // One write in append mode: blocks from several writers never interleave.
         OpenOptions::new()
             .append(true)
@@ -229,6 +241,40 @@ impl<T: PyRepr + Sync> Embedding<'_, T> {
             .and_then(|mut f| f.write_all(self.config_block().as_bytes()))
             .map_err(|e| with_path(e, "appending to", &config))?;
         Ok(())
+    }
+
+    /// Each file is one put (objects appear whole); the config block is appended by a
+    /// conditional read-modify-write, retried when another writer changed the config between.
+    fn write_remote(&self, remote: &Remote) -> Result<()> {
+        let client = Client::new(remote.clone())?;
+        let put = |name: &str, bytes: &[u8]| {
+            let path = remote.child(&format!("{}/{name}", self.subdir));
+            client.put(&path, bytes, PutMode::Overwrite).map_err(|e| client.error("uploading", &path, &e))
+        };
+        let mut tensors = Vec::new();
+        write_tensors_tsv(self.mat, &mut tensors)?;
+        put("tensors.tsv", &tensors)?;
+        if let Some(metadata) = &self.metadata {
+            put("metadata.tsv", metadata)?;
+        }
+        if let Some((png, _)) = &self.sprite {
+            put("sprite.png", png)?;
+        }
+        let config = remote.child(CONFIG);
+        loop {
+            let (mut text, mode) = match client.get(&config) {
+                Ok(Some((text, version))) => (text, PutMode::Update(version)),
+                Ok(None) => (Vec::new(), PutMode::Create),
+                Err(e) => return Err(client.error("reading", &config, &e).into()),
+            };
+            text.extend_from_slice(self.config_block().as_bytes());
+            match client.put(&config, &text, mode) {
+                Ok(()) => return Ok(()),
+                Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                }
+                Err(e) => return Err(client.error("uploading", &config, &e).into()),
+            }
+        }
     }
 }
 
@@ -354,8 +400,8 @@ mod tests {
             metadata: None,
             sprite: None,
         };
-        embedding("00000").write(logdir.path()).unwrap();
-        embedding("00001").write(logdir.path()).unwrap();
+        embedding("00000").write(&LogDir::Local(logdir.path().to_path_buf())).unwrap();
+        embedding("00001").write(&LogDir::Local(logdir.path().to_path_buf())).unwrap();
         assert_eq!(fs::read(logdir.path().join("00001/t/tensors.tsv")).unwrap(), b"1.0\n");
         let config = fs::read_to_string(logdir.path().join("projector_config.pbtxt")).unwrap();
         assert_eq!(config.matches("embeddings {").count(), 2);
@@ -368,6 +414,9 @@ mod tests {
         );
         // A file where the folder should be is an error, not a panic.
         fs::write(logdir.path().join("00002"), b"").unwrap();
-        assert!(matches!(embedding("00002").write(logdir.path()), Err(Error::Io(_))));
+        assert!(matches!(
+            embedding("00002").write(&LogDir::Local(logdir.path().to_path_buf())),
+            Err(Error::Io(_))
+        ));
     }
 }

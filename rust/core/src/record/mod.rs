@@ -28,19 +28,24 @@ pub fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {
     out.extend_from_slice(&masked_crc(payload).to_le_bytes());
 }
 
-/// Appends one framed record whose payload is the encoding of `message`, without an
-/// intermediate buffer.
-pub fn frame_message_into(out: &mut Vec<u8>, message: &impl prost::Message) {
-    let len = message.encoded_len();
-    out.reserve(len + OVERHEAD);
-    let len_bytes = (len as u64).to_le_bytes();
-    out.extend_from_slice(&len_bytes);
-    out.extend_from_slice(&masked_crc(&len_bytes).to_le_bytes());
+/// Appends one framed record whose payload `write` appends in place (no buffer of its own):
+/// the header is filled in once the payload's length is known.
+pub fn frame_with<T>(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> T) -> T {
     let start = out.len();
-    message.encode_raw(out);
-    debug_assert_eq!(out.len() - start, len);
-    let crc = masked_crc(&out[start..]);
+    out.extend_from_slice(&[0; 12]);
+    let result = write(out);
+    let len = ((out.len() - start - 12) as u64).to_le_bytes();
+    out[start..start + 8].copy_from_slice(&len);
+    out[start + 8..start + 12].copy_from_slice(&masked_crc(&len).to_le_bytes());
+    let crc = masked_crc(&out[start + 12..]);
     out.extend_from_slice(&crc.to_le_bytes());
+    result
+}
+
+/// Appends one framed record whose payload is the encoding of `message`.
+pub fn frame_message_into(out: &mut Vec<u8>, message: &impl prost::Message) {
+    out.reserve(message.encoded_len() + OVERHEAD);
+    frame_with(out, |out| message.encode_raw(out));
 }
 
 /// Why a file stopped yielding records.

@@ -1,4 +1,4 @@
-//! The scalar event, framed and encoded by hand: the hot path of `add_scalar`.
+//! The scalar event, encoded by hand: the hot path of `add_scalar`.
 //!
 //! Building a prost `Event` for one float costs three allocations and a walk over nested
 //! messages; this writes the same bytes (checked against prost in the tests) straight into the
@@ -8,12 +8,17 @@ use prost::encoding::{self, WireType, encode_key, encode_varint, encoded_len_var
 
 use crate::record;
 
-/// Appends the framed record of `Event{wall_time, step, summary{value{tag, simple_value}}}`,
-/// byte for byte what prost writes for that message.
+/// Appends the framed record of the event [`encode_into`] encodes.
+pub fn frame_into(out: &mut Vec<u8>, tag: &str, value: f32, step: i64, wall_time: f64) {
+    record::frame_with(out, |out| encode_into(out, tag, value, step, wall_time));
+}
+
+/// Appends `Event{wall_time, step, summary{value{tag, simple_value}}}`, byte for byte what prost
+/// writes for that message.
 ///
 /// Like prost (proto3), fields holding their default value are left out: an empty tag, step 0,
 /// wall time 0. `simple_value` is in a oneof, so it is always written.
-pub fn frame_into(out: &mut Vec<u8>, tag: &str, value: f32, step: i64, wall_time: f64) {
+pub fn encode_into(out: &mut Vec<u8>, tag: &str, value: f32, step: i64, wall_time: f64) {
     let tag_len = if tag.is_empty() { 0 } else { 1 + encoded_len_varint(tag.len() as u64) + tag.len() };
     let value_len = tag_len + 1 + 4;
     let summary_len = 1 + encoded_len_varint(value_len as u64) + value_len;
@@ -22,9 +27,6 @@ pub fn frame_into(out: &mut Vec<u8>, tag: &str, value: f32, step: i64, wall_time
     let event_len = wall_time_len + step_len + 1 + encoded_len_varint(summary_len as u64) + summary_len;
 
     out.reserve(event_len + record::OVERHEAD);
-    let len_bytes = (event_len as u64).to_le_bytes();
-    out.extend_from_slice(&len_bytes);
-    out.extend_from_slice(&record::masked_crc(&len_bytes).to_le_bytes());
     let start = out.len();
     if wall_time != 0.0 {
         encoding::double::encode(1, &wall_time, out);
@@ -43,8 +45,6 @@ pub fn frame_into(out: &mut Vec<u8>, tag: &str, value: f32, step: i64, wall_time
     }
     encoding::float::encode(2, &value, out);
     debug_assert_eq!(out.len() - start, event_len);
-    let crc = record::masked_crc(&out[start..]);
-    out.extend_from_slice(&crc.to_le_bytes());
 }
 
 #[cfg(test)]

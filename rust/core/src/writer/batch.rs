@@ -1,5 +1,5 @@
 //! The events between callers and the writer thread, in call order: framed records, and jobs
-//! that frame theirs later, on the writer thread, at their place among them.
+//! that encode theirs later, on the writer thread, framed at their place among them.
 //!
 //! A job takes work off the caller's thread where a copy of the input is cheap and the
 //! encoding is not (a PNG, a GIF): the caller checks and converts its arguments, and the job
@@ -7,10 +7,17 @@
 
 use std::{io, mem};
 
+use crate::record;
+
 /// Encoded bytes gathered before they are written (about half of a core's L2 cache).
 const WRITE_PIECE: usize = 1 << 18;
 
-/// Appends one whole framed record to the buffer it is given.
+/// A buffer keeps at least this much capacity between batches (no reallocation for ordinary
+/// ones), and gives back what a batch far larger than the last one left it holding.
+const KEEP_BYTES: usize = 1 << 20;
+
+/// Appends one event's payload (its encoding) to the buffer it is given; an error leaves no
+/// record behind.
 pub type Job = Box<dyn FnOnce(&mut Vec<u8>) -> crate::Result<()> + Send>;
 
 #[derive(Default)]
@@ -24,9 +31,9 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// Appends one record with `frame`.
-    pub(crate) fn push_record(&mut self, frame: impl FnOnce(&mut Vec<u8>)) {
-        frame(&mut self.records);
+    /// Appends one record whose payload `payload` appends.
+    pub(crate) fn push_event(&mut self, payload: impl FnOnce(&mut Vec<u8>)) {
+        record::frame_with(&mut self.records, payload);
         self.events += 1;
     }
 
@@ -52,44 +59,61 @@ impl Batch {
     }
 
     /// Runs the jobs and hands every record, in order, to `write`, whole records at a time, in
-    /// pieces of about [`WRITE_PIECE`] bytes: an encoded image reaches the file while it is
-    /// still in the cache (a batch of 25 images written in one piece left the kernel copying
-    /// 19 MB from memory, a fifth of the writer's time), and the disk can start on the first
-    /// pieces while the later ones are encoded. Leaves the batch empty for reuse. On a job's
+    /// pieces of about [`WRITE_PIECE`] bytes: an encoded image reaches storage while it is
+    /// still in the cache, and the disk can start on the first pieces while the later ones are
+    /// encoded. Leaves the batch empty for reuse. On a job's
     /// error the records before it are still written.
     pub(crate) fn write_out(
         &mut self,
         scratch: &mut Vec<u8>,
         mut write: impl FnMut(&[u8]) -> io::Result<()>,
-    ) -> crate::Result<()> {
+    ) -> io::Result<Option<crate::Error>> {
         self.events = 0;
         self.job_bytes = 0;
         if self.jobs.is_empty() {
-            return Ok(write(&self.records)?);
+            return write(&self.records).map(|()| None);
         }
         scratch.clear();
+        let mut failed = None;
+        let mut peak = 0;
         let mut start = 0;
         for (offset, job) in self.jobs.drain(..) {
             scratch.extend_from_slice(&self.records[start..offset]);
             start = offset;
             let whole = scratch.len();
-            if let Err(e) = job(scratch) {
+            if let Err(e) = record::frame_with(scratch, job) {
                 scratch.truncate(whole);
-                write(scratch)?;
-                return Err(e);
+                failed.get_or_insert(e);
             }
             if scratch.len() >= WRITE_PIECE {
+                peak = peak.max(scratch.len());
                 write(scratch)?;
                 scratch.clear();
             }
         }
         scratch.extend_from_slice(&self.records[start..]);
-        Ok(write(scratch)?)
+        write(scratch)?;
+        release(scratch, peak.max(scratch.len()));
+        Ok(failed)
     }
 
-    /// Forgets the records written (keeping the buffer).
+    /// Forgets the records written, keeping the buffer unless this batch was far smaller than
+    /// what it holds.
     pub(crate) fn clear(&mut self) {
+        let used = self.records.len();
         self.records.clear();
+        release(&mut self.records, used);
+    }
+}
+
+/// Gives back the capacity of `buffer` that a batch far larger than the one just written,
+/// `used` bytes, left behind, and what a very large batch took: one large event must not keep
+/// its memory for the writer's life.
+fn release(buffer: &mut Vec<u8>, used: usize) {
+    let keep = KEEP_BYTES.max(2 * used.min(4 * KEEP_BYTES));
+    if buffer.capacity() > 2 * keep {
+        buffer.clear();
+        buffer.shrink_to(keep);
     }
 }
 
@@ -100,14 +124,18 @@ mod tests {
 
     use super::*;
 
-    /// Everything `batch` writes, and how it ended.
-    fn write_out(batch: &mut Batch) -> (Vec<u8>, crate::Result<()>) {
+    /// The payloads of the records `batch` writes, and how it ended.
+    fn write_out(batch: &mut Batch) -> (Vec<u8>, io::Result<Option<crate::Error>>) {
         let mut written = Vec::new();
         let result = batch.write_out(&mut Vec::new(), |bytes| {
             written.extend_from_slice(bytes);
             Ok(())
         });
-        (written, result)
+        (payloads(&written), result)
+    }
+
+    fn payloads(records: &[u8]) -> Vec<u8> {
+        record::Reader::new(records).flat_map(|r| r.unwrap()).collect()
     }
 
     fn job(bytes: &'static [u8]) -> Job {
@@ -120,23 +148,23 @@ mod tests {
     #[test]
     fn jobs_keep_their_place_among_records() {
         let mut batch = Batch::default();
-        batch.push_record(|out| out.extend_from_slice(b"a"));
+        batch.push_event(|out| out.extend_from_slice(b"a"));
         batch.push_job(10, job(b"B"));
-        batch.push_record(|out| out.extend_from_slice(b"c"));
+        batch.push_event(|out| out.extend_from_slice(b"c"));
         batch.push_job(10, job(b"D"));
         batch.push_job(10, job(b"E"));
-        assert_eq!((batch.events(), batch.bytes()), (5, 32));
+        assert_eq!((batch.events(), batch.bytes()), (5, 2 * (1 + record::OVERHEAD) + 30));
         let (written, result) = write_out(&mut batch);
         assert_eq!(written, b"aBcDE");
-        assert!(result.is_ok());
+        assert!(matches!(result, Ok(None)));
         batch.clear();
         assert_eq!((batch.events(), batch.bytes()), (0, 0));
     }
 
     #[test]
-    fn a_failed_job_keeps_what_came_before() {
+    fn a_failed_job_leaves_no_record_and_the_others_are_written() {
         let mut batch = Batch::default();
-        batch.push_record(|out| out.extend_from_slice(b"a"));
+        batch.push_event(|out| out.extend_from_slice(b"a"));
         batch.push_job(
             1,
             Box::new(|out| {
@@ -144,10 +172,10 @@ mod tests {
                 Err(crate::Error::invalid("img_tensor", "broken"))
             }),
         );
-        batch.push_record(|out| out.extend_from_slice(b"c"));
+        batch.push_event(|out| out.extend_from_slice(b"c"));
         let (written, result) = write_out(&mut batch);
-        assert_eq!(written, b"a");
-        assert!(result.is_err());
+        assert_eq!(written, b"ac");
+        assert!(matches!(result, Ok(Some(crate::Error::InvalidArgument { arg: "img_tensor", .. }))));
     }
 
     #[test]
@@ -159,10 +187,10 @@ mod tests {
             })
         };
         let mut batch = Batch::default();
-        batch.push_record(|out| out.push(b'a'));
+        batch.push_event(|out| out.push(b'a'));
         batch.push_job(1, piece(b'B'));
         batch.push_job(1, piece(b'C'));
-        batch.push_record(|out| out.push(b'd'));
+        batch.push_event(|out| out.push(b'd'));
         let mut pieces = Vec::new();
         let result = batch.write_out(&mut Vec::new(), |bytes| {
             pieces.push(bytes.to_vec());
@@ -170,7 +198,7 @@ mod tests {
         });
         assert!(result.is_ok());
         let expected = [[&b"a"[..], &[b'B'; WRITE_PIECE]].concat(), vec![b'C'; WRITE_PIECE], b"d".to_vec()];
-        assert_eq!(pieces, expected);
+        assert_eq!(pieces.iter().map(|p| payloads(p)).collect::<Vec<_>>(), expected);
     }
 
     #[test]
@@ -193,8 +221,24 @@ mod tests {
             }),
         );
         let result = batch.write_out(&mut Vec::new(), |_| Err(io::Error::other("disk full")));
-        assert!(matches!(result, Err(crate::Error::Io(_))));
+        assert!(result.is_err());
         assert!(!ran.load(Ordering::Relaxed));
         assert_eq!(batch.events(), 0);
+    }
+
+    #[test]
+    fn a_large_batch_gives_its_memory_back() {
+        let mut batch = Batch::default();
+        batch.push_event(|out| out.resize(64 * KEEP_BYTES, 1));
+        assert!(write_out(&mut batch).1.is_ok());
+        batch.clear();
+        assert!(batch.records.capacity() <= 8 * KEEP_BYTES, "{}", batch.records.capacity());
+        for _ in 0..3 {
+            batch.push_event(|out| out.resize(KEEP_BYTES / 2, 1));
+            assert!(write_out(&mut batch).1.is_ok());
+            batch.clear();
+            assert!(batch.records.capacity() >= KEEP_BYTES / 2);
+        }
+        assert!(batch.records.capacity() <= 2 * KEEP_BYTES, "{}", batch.records.capacity());
     }
 }

@@ -11,14 +11,16 @@
 //! the error is latched and returned by every later call. In a forked child the parent's
 //! stream is abandoned untouched and a new one is started (see [`fork`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use prost::Message;
+
 use crate::proto::{self, Event};
 use crate::record;
-use crate::storage::LocalFile;
+use crate::storage::{LocalFile, LogDir, Segments, Storage};
 
 mod batch;
 mod fork;
@@ -71,9 +73,9 @@ pub enum Backpressure {
     Wait,
 }
 
-/// Writes events to one event file at a time in `logdir`.
+/// Writes events to one event file (or stream of objects) at a time in `logdir`.
 pub struct EventWriter {
-    logdir: PathBuf,
+    logdir: LogDir,
     options: Options,
     slot: Mutex<Slot>,
 }
@@ -86,8 +88,9 @@ struct Slot {
 }
 
 impl EventWriter {
-    /// Creates `logdir` if needed and opens a new event file in it.
-    pub fn open(logdir: impl Into<PathBuf>, options: Options) -> Result<Self> {
+    /// Opens a new event file in `logdir` (a local one is created at once, with `logdir` if
+    /// needed; a remote one by the writer thread's first upload).
+    pub fn open(logdir: LogDir, options: Options) -> Result<Self> {
         if !(options.flush_secs > 0.0 && options.flush_secs.is_finite()) {
             return Err(Error::invalid(
                 "flush_secs",
@@ -101,7 +104,6 @@ impl EventWriter {
                 format!("expected no path separator or NUL, got {:?}", options.filename_suffix),
             ));
         }
-        let logdir = logdir.into();
         let stream = open_stream(&logdir, &options)?;
         Ok(EventWriter {
             logdir,
@@ -114,7 +116,7 @@ impl EventWriter {
         })
     }
 
-    pub fn logdir(&self) -> &Path {
+    pub fn logdir(&self) -> &LogDir {
         &self.logdir
     }
 
@@ -125,29 +127,29 @@ impl EventWriter {
 
     /// Queues one event. It is framed into the batch at once, so it is never torn.
     pub fn write_event(&self, event: &Event) -> Result<Backpressure> {
-        self.write_with(|batch| record::frame_message_into(batch, event))
+        self.write_with(|out| event.encode_raw(out))
     }
 
-    /// Queues one event that `frame` appends to the batch as one whole framed record.
-    pub fn write_with(&self, frame: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
-        self.current()?.queue(|batch| batch.push_record(frame))
+    /// Queues one event whose encoding `payload` appends to the batch (framed around it).
+    pub fn write_with(&self, payload: impl FnOnce(&mut Vec<u8>)) -> Result<Backpressure> {
+        self.current()?.queue(|batch| batch.push_event(payload))
     }
 
-    /// Queues one event per item, each appended by `frame` as one whole framed record, all under
-    /// one lock: a batch of scalars costs one queue round trip instead of one per scalar.
+    /// Queues one event per item, each encoded by `payload`, all under one lock: a batch of
+    /// scalars costs one queue round trip instead of one per scalar.
     pub fn write_each<T>(
         &self,
         items: impl IntoIterator<Item = T>,
-        mut frame: impl FnMut(&mut Vec<u8>, T),
+        mut payload: impl FnMut(&mut Vec<u8>, T),
     ) -> Result<Backpressure> {
         self.current()?.queue(|batch| {
             for item in items {
-                batch.push_record(|out| frame(out, item));
+                batch.push_event(|out| payload(out, item));
             }
         })
     }
 
-    /// Queues one event that `job` frames later, on the writer thread, in its place among the
+    /// Queues one event that `job` encodes later, on the writer thread, in its place among the
     /// others. `bytes` is the memory the job holds; a job's error is latched like an I/O error.
     pub fn write_job(&self, bytes: usize, job: Job) -> Result<Backpressure> {
         self.current()?.queue(|batch| batch.push_job(bytes, job))
@@ -238,7 +240,7 @@ impl Drop for EventWriter {
 }
 
 /// Creates a new event file with its first record, and starts the thread that writes it.
-fn open_stream(logdir: &Path, options: &Options) -> Result<Stream> {
+fn open_stream(logdir: &LogDir, options: &Options) -> Result<Stream> {
     let first = Event {
         wall_time: now(),
         what: Some(proto::event::What::FileVersion("brain.Event:2".into())),
@@ -247,7 +249,24 @@ fn open_stream(logdir: &Path, options: &Options) -> Result<Stream> {
     };
     let mut bytes = Vec::new();
     record::frame_message_into(&mut bytes, &first);
-    let file = LocalFile::create(logdir, || naming::event_file_name(&options.filename_suffix), &bytes)?;
-    let location = file.path().display().to_string();
-    Stream::start(Box::new(file), location, options)
+    let suffix = options.filename_suffix.clone();
+    let name = move || naming::event_file_name(&suffix);
+    let (storage, location): (Box<dyn Storage>, String) = match logdir {
+        LogDir::Local(dir) => {
+            let file = LocalFile::create(dir, name, &bytes)?;
+            let location = file.path().display().to_string();
+            (Box::new(file), location)
+        }
+        LogDir::Remote(remote) => {
+            let segments = Segments::new(remote.clone(), name, &bytes)?;
+            let location = segments.location();
+            (Box::new(segments), location)
+        }
+    };
+    let stream = Stream::start(storage, location, options)?;
+    if let LogDir::Remote(_) = logdir {
+        // The first upload creates the run in the store, and finds a wrong bucket or key early.
+        stream.request_flush(false)?;
+    }
+    Ok(stream)
 }

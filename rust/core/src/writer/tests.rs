@@ -1,6 +1,7 @@
 //! The writer against real files: barriers, flush intervals, closing, naming, failures, fork.
 
 use std::fs::{self, File};
+use std::path::Path;
 use std::time::Instant;
 use std::{io, thread};
 
@@ -21,8 +22,12 @@ fn read_events(path: &Path) -> Vec<Event> {
     record::Reader::new(File::open(path).unwrap()).map(|r| Event::decode(&r.unwrap()[..]).unwrap()).collect()
 }
 
+fn local(dir: &Path) -> LogDir {
+    LogDir::Local(dir.to_path_buf())
+}
+
 fn writer(dir: &Path, options: Options) -> EventWriter {
-    EventWriter::open(dir, options).unwrap()
+    EventWriter::open(local(dir), options).unwrap()
 }
 
 #[test]
@@ -88,7 +93,7 @@ fn close_is_idempotent_and_later_writes_fail() {
     w.close(LONG).unwrap();
     assert!(matches!(w.write_event(&scalar_event(2)), Err(Error::Closed(_))));
     assert!(matches!(w.flush(false, LONG), Err(Error::Closed(_))));
-    assert_eq!(read_events(&w.logdir().read_dir().unwrap().next().unwrap().unwrap().path()).len(), 2);
+    assert_eq!(read_events(&fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path()).len(), 2);
 }
 
 #[test]
@@ -130,7 +135,7 @@ fn jobs_are_written_in_call_order_before_flush_returns() {
     let _ = w.write_event(&scalar_event(1)).unwrap();
     let job = Box::new(|out: &mut Vec<u8>| {
         thread::sleep(Duration::from_millis(50)); // a slow encoder must not be overtaken
-        record::frame_message_into(out, &scalar_event(2));
+        scalar_event(2).encode_raw(out);
         Ok(())
     });
     let _ = w.write_job(100, job).unwrap();
@@ -141,18 +146,22 @@ fn jobs_are_written_in_call_order_before_flush_returns() {
 }
 
 #[test]
-fn a_failed_job_is_latched_and_leaves_whole_records() {
+fn a_failed_job_is_reported_once_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let w = writer(dir.path(), Options::default());
     let _ = w.write_event(&scalar_event(1)).unwrap();
     let _ = w
         .write_job(1, Box::new(|_: &mut Vec<u8>| Err(Error::invalid("img_tensor", "cannot encode"))))
         .unwrap();
-    let err = w.flush(false, LONG).unwrap_err();
-    assert!(err.to_string().contains("cannot encode"), "{err}");
-    assert!(w.write_event(&scalar_event(2)).is_err());
-    let steps: Vec<_> = read_events(&w.path().unwrap())[1..].iter().map(|e| e.step).collect();
-    assert_eq!(steps, vec![1]);
+    let _ = w.write_event(&scalar_event(2)).unwrap();
+    w.flush(false, LONG).unwrap();
+    let err = w.write_event(&scalar_event(3)).unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument { arg: "img_tensor", .. }), "{err}");
+    assert!(err.to_string().contains("cannot encode") && err.to_string().contains("left out"), "{err}");
+    let _ = w.write_event(&scalar_event(4)).unwrap();
+    w.close(LONG).unwrap();
+    let steps: Vec<_> = read_events(&w.path_for_test())[1..].iter().map(|e| e.step).collect();
+    assert_eq!(steps, vec![1, 2, 4]);
 }
 
 #[test]
@@ -175,7 +184,7 @@ fn a_suffix_with_a_separator_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for suffix in ["/../x", "a\\b", "nul\0"] {
         let options = Options { filename_suffix: suffix.into(), ..Options::default() };
-        let err = EventWriter::open(dir.path().join("run"), options).err().unwrap();
+        let err = EventWriter::open(local(&dir.path().join("run")), options).err().unwrap();
         assert!(matches!(err, Error::InvalidArgument { arg: "filename_suffix", .. }), "{err}");
     }
     assert!(!dir.path().join("run").exists());
@@ -190,7 +199,7 @@ fn any_positive_flush_interval_is_accepted() {
         w.close(LONG).unwrap();
     }
     for flush_secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert!(EventWriter::open(dir.path(), Options { flush_secs, ..Options::default() }).is_err());
+        assert!(EventWriter::open(local(dir.path()), Options { flush_secs, ..Options::default() }).is_err());
     }
 }
 
@@ -266,6 +275,77 @@ fn a_forked_child_writes_its_own_file_and_leaves_the_parents_alone() {
 
 impl EventWriter {
     fn path_for_test(&self) -> PathBuf {
-        fs::read_dir(&self.logdir).unwrap().next().unwrap().unwrap().path()
+        fs::read_dir(match &self.logdir {
+            LogDir::Local(dir) => dir,
+            LogDir::Remote(_) => unreachable!(),
+        })
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
     }
+}
+
+fn remote_events(url: &str) -> Vec<Event> {
+    let LogDir::Remote(remote) = LogDir::parse(url, &[]).unwrap() else { unreachable!() };
+    let mut events = Vec::new();
+    for (object, _) in crate::storage::list_objects(&remote).unwrap() {
+        let LogDir::Remote(one) = LogDir::parse(&object, &[]).unwrap() else { unreachable!() };
+        let bytes = crate::storage::get_object(&one).unwrap();
+        events.extend(record::Reader::new(&bytes[..]).map(|r| Event::decode(&r.unwrap()[..]).unwrap()));
+    }
+    events
+}
+
+#[test]
+fn a_remote_stream_is_in_the_store_once_flushed() {
+    let url = "memory://writer-test/runs/a";
+    let w = EventWriter::open(LogDir::parse(url, &[]).unwrap(), Options::default()).unwrap();
+    assert!(
+        w.path().unwrap().to_str().unwrap().starts_with("memory://writer-test/runs/a/events.out.tfevents.")
+    );
+    for step in 0..1000 {
+        let _ = w.write_event(&scalar_event(step)).unwrap();
+    }
+    w.flush(false, LONG).unwrap();
+    let steps: Vec<_> = remote_events(url)[1..].iter().map(|e| e.step).collect();
+    assert_eq!(steps, (0..1000).collect::<Vec<_>>());
+    let _ = w.write_event(&scalar_event(1000)).unwrap();
+    w.close(LONG).unwrap();
+    assert_eq!(remote_events(url).len(), 1002);
+}
+
+#[test]
+fn an_unreachable_store_is_an_error_in_bounded_time_not_a_hang() {
+    // Nothing listens on port 1: every connection is refused.
+    let options = [
+        ("aws_endpoint".to_owned(), "http://127.0.0.1:1".to_owned()),
+        ("aws_access_key_id".to_owned(), "k".to_owned()),
+        ("aws_secret_access_key".to_owned(), "s".to_owned()),
+        ("aws_region".to_owned(), "us-east-1".to_owned()),
+        ("retry_timeout".to_owned(), "1".to_owned()),
+    ];
+    let logdir = LogDir::parse("s3://bucket/run", &options).unwrap();
+    let started = Instant::now();
+    let w = EventWriter::open(logdir, Options::default()).unwrap();
+    let _ = w.write_event(&scalar_event(1));
+    let err = w.flush(false, LONG).unwrap_err();
+    assert!(err.to_string().contains("s3://bucket/run/events.out.tfevents."), "{err}");
+    assert!(w.close(LONG).is_err());
+    assert!(started.elapsed() < Duration::from_secs(25), "{:?}", started.elapsed());
+}
+
+#[test]
+fn an_unsupported_url_scheme_names_the_supported_ones() {
+    for url in ["ftp://host/run", "hdfs://namenode/run"] {
+        let err = LogDir::parse(url, &[]).err().unwrap();
+        assert!(matches!(&err, Error::InvalidArgument { arg: "logdir", .. }), "{err}");
+        assert!(err.to_string().contains("s3://") && err.to_string().contains("memory://"), "{err}");
+    }
+    let err = LogDir::parse("s3://bucket/run", &[("no_such_option".into(), "1".into())]).err().unwrap();
+    assert!(matches!(&err, Error::InvalidArgument { arg: "storage_options", .. }), "{err}");
+    assert!(
+        matches!(LogDir::parse("file:///tmp/x", &[]).unwrap(), LogDir::Local(p) if p == Path::new("/tmp/x"))
+    );
 }

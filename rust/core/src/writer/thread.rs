@@ -53,6 +53,8 @@ struct State {
     writer_idle: bool,
     /// The first I/O error of the writer thread; every later call reports it.
     error: Option<Latched>,
+    /// An event the thread could not encode and left out; the next call reports it, once.
+    skipped: Option<Error>,
     /// The writer thread has ended (closed, failed, or panicked).
     finished: bool,
 }
@@ -81,7 +83,16 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn check(state: &State) -> Result<()> {
+    fn check(state: &mut State) -> Result<()> {
+        if let Some(skipped) = state.skipped.take() {
+            let (arg, message) = match skipped {
+                Error::InvalidArgument { arg, message } => (arg, message),
+                other => ("event", other.to_string()),
+            };
+            let context =
+                "an event queued earlier could not be encoded and was left out (the others were written)";
+            return Err(Error::invalid(arg, format!("{context}: {message}")));
+        }
         match &state.error {
             Some(latched) => Err(latched.to_error()),
             None if state.finished => Err(Error::Closed("the event file's writer thread has ended")),
@@ -125,7 +136,7 @@ impl Stream {
     pub(super) fn queue(&self, push: impl FnOnce(&mut Batch)) -> Result<Backpressure> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        Shared::check(&state)?;
+        Shared::check(&mut state)?;
         push(&mut state.batch);
         let size = state.batch.bytes();
         if (state.batch.events() >= shared.max_queue || size >= shared.handoff_bytes) && state.writer_idle {
@@ -138,20 +149,20 @@ impl Stream {
     pub(super) fn wait_for_space(&self, timeout: Duration) -> Result<bool> {
         let shared = &self.shared;
         let state = shared.lock();
-        let (state, _) = shared
+        let (mut state, _) = shared
             .done
             .wait_timeout_while(state, timeout, |s| {
                 s.batch.bytes() > shared.max_queue_bytes && s.error.is_none() && !s.finished
             })
             .unwrap_or_else(|e| e.into_inner());
-        Shared::check(&state)?;
+        Shared::check(&mut state)?;
         Ok(state.batch.bytes() <= shared.max_queue_bytes)
     }
 
     pub(super) fn request_flush(&self, sync: bool) -> Result<u64> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        Shared::check(&state)?;
+        Shared::check(&mut state)?;
         state.flush_requested += 1;
         state.sync_requested |= sync;
         state.writer_idle = false;
@@ -162,14 +173,14 @@ impl Stream {
     pub(super) fn wait_flushed(&self, ticket: u64, timeout: Duration) -> Result<bool> {
         let shared = &self.shared;
         let state = shared.lock();
-        let (state, _) = shared
+        let (mut state, _) = shared
             .done
             .wait_timeout_while(state, timeout, |s| s.flushed < ticket && s.error.is_none() && !s.finished)
             .unwrap_or_else(|e| e.into_inner());
         if state.flushed >= ticket {
             return Ok(true);
         }
-        Shared::check(&state)?;
+        Shared::check(&mut state)?;
         Ok(false)
     }
 
@@ -193,7 +204,9 @@ impl Stream {
         }
         let result = match &state.error {
             Some(latched) => Err(latched.to_error()),
-            None => Ok(()),
+            None => {
+                Shared::check(&mut state).or_else(|e| if let Error::Closed(_) = e { Ok(()) } else { Err(e) })
+            }
         };
         drop(state);
         if let Some(handle) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
@@ -247,13 +260,13 @@ impl Thread {
             // Callers waiting for space can go on while this batch is written.
             self.shared.done.notify_all();
 
-            let result = taken
-                .write_out(&mut scratch, |bytes| self.storage.append(bytes))
-                .map_err(|e| match e {
-                    Error::Io(e) => e,
-                    other => io::Error::other(format!("encoding an event failed: {other}")),
-                })
-                .and_then(|()| if flushing { self.storage.flush(sync) } else { Ok(()) });
+            let result =
+                taken.write_out(&mut scratch, |bytes| self.storage.append(bytes)).and_then(|skipped| {
+                    if flushing {
+                        self.storage.flush(sync)?;
+                    }
+                    Ok(skipped)
+                });
             taken.clear();
             if flushing {
                 next_flush = Instant::now() + self.flush_every;
@@ -262,8 +275,14 @@ impl Thread {
 
             let mut state = self.shared.lock();
             match result {
-                Ok(()) if flushing => state.flushed = ticket,
-                Ok(()) => {}
+                Ok(skipped) => {
+                    if flushing {
+                        state.flushed = ticket;
+                    }
+                    if let Some(e) = skipped {
+                        state.skipped.get_or_insert(e);
+                    }
+                }
                 Err(e) => state.error = Some(Latched::new(&e)),
             }
             let end = closing || state.error.is_some();

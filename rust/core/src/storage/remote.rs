@@ -1,0 +1,289 @@
+//! Remote log directories: where a URL points, and the object store that serves it.
+//!
+//! Stores are built with `object_store`'s builders from the standard environment variables
+//! (`AWS_*`, `GOOGLE_*`, `AZURE_*`), then the caller's `storage_options`, so explicit settings
+//! win. tensorboardX's `S3_ENDPOINT` is read as `AWS_ENDPOINT_URL` when that is not set, and
+//! an endpoint written with `http://` is taken to allow plain HTTP (the user chose it).
+//! `memory://` stores live in this process, one per name, shared by writers and readers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use std::{env, io};
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+use object_store::memory::InMemory;
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
+    UpdateVersion,
+};
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, IoContext, Result};
+
+/// The schemes a log directory URL may have, as the `ValueError` for another one lists them.
+pub const SCHEMES: &str =
+    "s3://, s3a://, gs://, az://, abfs://, abfss://, memory://, file:// (or a local path)";
+
+/// How long an upload is retried, by default, before its error is raised: long enough to ride
+/// out a store that restarts.
+pub const DEFAULT_RETRY_SECS: f64 = 120.0;
+
+/// The storage option that sets the retry window (ours, not object_store's).
+const RETRY_OPTION: &str = "retry_timeout";
+
+/// The first and the longest pause between two tries of a failed request.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A log directory in an object store.
+#[derive(Clone)]
+pub struct Remote {
+    /// The URL as given, without a trailing slash, for messages and for joining.
+    pub url: String,
+    kind: Kind,
+    /// The run's prefix in the store.
+    pub prefix: ObjectPath,
+    options: Vec<(String, String)>,
+    /// How long a failing request is retried before its error is raised.
+    pub retry: Duration,
+}
+
+#[derive(Clone)]
+enum Kind {
+    S3,
+    Gcs,
+    Azure,
+    Memory(String),
+}
+
+/// The stores of `memory://` URLs, by name (the URL's host).
+static MEMORY: LazyLock<Mutex<HashMap<String, Arc<InMemory>>>> = LazyLock::new(Default::default);
+
+impl Remote {
+    /// The remote log directory `url` names, or `None` for a local path (a `file://` URL
+    /// included). `options` are object_store's configuration keys, and `retry_timeout`.
+    pub fn parse(url: &str, options: &[(String, String)]) -> Result<Option<Remote>> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            if !options.is_empty() {
+                return Err(Error::invalid("storage_options", "only apply to a log directory URL"));
+            }
+            return Ok(None);
+        };
+        let kind = match scheme.to_ascii_lowercase().as_str() {
+            "s3" | "s3a" => Kind::S3,
+            "gs" => Kind::Gcs,
+            "az" | "abfs" | "abfss" | "azure" | "adl" => Kind::Azure,
+            "memory" => Kind::Memory(rest.split('/').next().unwrap_or_default().to_owned()),
+            "file" => return Ok(None),
+            other => {
+                return Err(Error::invalid(
+                    "logdir",
+                    format!("the URL scheme {other:?} is not supported; supported: {SCHEMES}"),
+                ));
+            }
+        };
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if host.is_empty() && !matches!(kind, Kind::Memory(_)) {
+            return Err(Error::invalid(
+                "logdir",
+                format!("expected {scheme}://<bucket>/<path>, got {url:?}"),
+            ));
+        }
+        let prefix = ObjectPath::parse(path.trim_end_matches('/'))
+            .map_err(|e| Error::invalid("logdir", format!("not a valid object path: {e}")))?;
+        let mut retry = Duration::from_secs_f64(DEFAULT_RETRY_SECS);
+        let mut store_options = Vec::new();
+        for (key, value) in options {
+            if key == RETRY_OPTION {
+                retry = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "storage_options",
+                            format!("{RETRY_OPTION}: expected seconds, got {value:?}"),
+                        )
+                    })?;
+            } else {
+                store_options.push((key.clone(), value.clone()));
+            }
+        }
+        let remote =
+            Remote { url: url.trim_end_matches('/').to_owned(), kind, prefix, options: store_options, retry };
+        remote.store()?; // reports a bad option now, on the caller's thread, without any I/O
+        Ok(Some(remote))
+    }
+
+    /// The log directory `name` inside this one (an `add_scalars` run, say).
+    pub fn join(&self, name: &str) -> Result<Remote> {
+        let mut joined = self.clone();
+        joined.url = format!("{}/{}", self.url, name);
+        joined.prefix = ObjectPath::parse(format!("{}/{name}", self.prefix))
+            .map_err(|e| Error::invalid("logdir", format!("not a valid object path: {e}")))?;
+        Ok(joined)
+    }
+
+    /// The object `name` in this directory.
+    pub fn child(&self, name: &str) -> ObjectPath {
+        self.prefix.clone().join(name)
+    }
+
+    /// The URL of `path`, for messages.
+    pub fn url_of(&self, path: &ObjectPath) -> String {
+        let root = self.url.strip_suffix(self.prefix.as_ref()).unwrap_or(&self.url).trim_end_matches('/');
+        format!("{root}/{path}")
+    }
+
+    /// A client for the store, with its own connections: each writer thread builds its own,
+    /// so that a forked child never shares its parent's.
+    pub fn store(&self) -> Result<Arc<dyn ObjectStore>> {
+        let bad = |e: object_store::Error| Error::invalid("storage_options", e.to_string());
+        // Each request is retried briefly by object_store; the writer retries for `retry`.
+        let retry = RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: 2,
+            retry_timeout: Duration::from_secs(10),
+        };
+        let client = ClientOptions::new().with_timeout(Duration::from_secs(60));
+        let bucket_url = self.url_of(&ObjectPath::default());
+        Ok(match &self.kind {
+            Kind::Memory(name) => {
+                let mut stores = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+                Arc::clone(stores.entry(name.clone()).or_default()) as Arc<dyn ObjectStore>
+            }
+            Kind::S3 => {
+                let mut builder = AmazonS3Builder::from_env().with_url(bucket_url);
+                let endpoint = env::var("AWS_ENDPOINT_URL").or_else(|_| env::var("AWS_ENDPOINT"));
+                if let Ok(endpoint) = endpoint.or_else(|_| env::var("S3_ENDPOINT")) {
+                    builder = builder.with_endpoint(&endpoint);
+                    if endpoint.starts_with("http://") {
+                        builder = builder.with_allow_http(true);
+                    }
+                }
+                for (key, value) in &self.options {
+                    let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
+                    let http = matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://");
+                    builder = builder.with_config(key, value);
+                    if http {
+                        builder = builder.with_allow_http(true);
+                    }
+                }
+                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+            }
+            Kind::Gcs => {
+                let mut builder = GoogleCloudStorageBuilder::from_env().with_url(bucket_url);
+                for (key, value) in &self.options {
+                    let key: GoogleConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+            }
+            Kind::Azure => {
+                let mut builder = MicrosoftAzureBuilder::from_env().with_url(bucket_url);
+                for (key, value) in &self.options {
+                    let key: AzureConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+            }
+        })
+    }
+}
+
+/// A store client and the runtime that drives its futures, for the thread that made it: each
+/// writer thread (and each call that writes projector files) has its own, so that a forked
+/// child never touches its parent's connections or runtime.
+pub(crate) struct Client {
+    pub(crate) remote: Remote,
+    store: Arc<dyn ObjectStore>,
+    runtime: Runtime,
+}
+
+impl Client {
+    pub(crate) fn new(remote: Remote) -> Result<Client> {
+        let store = remote.store()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Io(io::Error::new(e.kind(), format!("starting the storage runtime: {e}"))))?;
+        Ok(Client { remote, store, runtime })
+    }
+
+    /// Puts `bytes` at `path`, retrying what may pass (a store that restarts, a lost
+    /// connection, a 5xx) for [`Remote::retry`]. A conditional create whose first answer was
+    /// lost finds its own object on a retry: that counts as done.
+    pub(crate) fn put(
+        &self,
+        path: &ObjectPath,
+        bytes: &[u8],
+        mode: PutMode,
+    ) -> Result<(), object_store::Error> {
+        let deadline = Instant::now() + self.remote.retry;
+        let mut backoff = FIRST_BACKOFF;
+        let mut tried = false;
+        loop {
+            let options = PutOptions { mode: mode.clone(), ..Default::default() };
+            let payload = PutPayload::from(bytes.to_vec());
+            match self.runtime.block_on(self.store.put_opts(path, payload, options)) {
+                Ok(_) => return Ok(()),
+                Err(object_store::Error::AlreadyExists { .. })
+                    if tried && matches!(self.get(path), Ok(Some((ref got, _))) if got[..] == *bytes) =>
+                {
+                    return Ok(());
+                }
+                Err(object_store::Error::Generic { .. }) if Instant::now() + backoff < deadline => {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                    tried = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The object at `path` and its version, or `None` if there is none.
+    pub(crate) fn get(
+        &self,
+        path: &ObjectPath,
+    ) -> Result<Option<(Vec<u8>, UpdateVersion)>, object_store::Error> {
+        let result = self.runtime.block_on(async {
+            let got = self.store.get(path).await?;
+            let version = UpdateVersion { e_tag: got.meta.e_tag.clone(), version: got.meta.version.clone() };
+            Ok((got.bytes().await?.to_vec(), version))
+        });
+        match result {
+            Ok(found) => Ok(Some(found)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The objects under `prefix` (at any depth), with their sizes, sorted by name.
+    pub(crate) fn list(&self, prefix: &ObjectPath) -> Result<Vec<(ObjectPath, u64)>, object_store::Error> {
+        use futures_util::TryStreamExt;
+        let mut objects: Vec<_> = self.runtime.block_on(
+            self.store.list(Some(prefix)).map_ok(|meta| (meta.location, meta.size)).try_collect::<Vec<_>>(),
+        )?;
+        objects.sort();
+        Ok(objects)
+    }
+
+    /// `e`, saying what was being done to which URL, as an I/O error of the matching kind.
+    pub(crate) fn error(&self, doing: &str, path: &ObjectPath, e: &object_store::Error) -> io::Error {
+        let kind = match e {
+            object_store::Error::NotFound { .. } => io::ErrorKind::NotFound,
+            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+                io::ErrorKind::PermissionDenied
+            }
+            object_store::Error::AlreadyExists { .. } => io::ErrorKind::AlreadyExists,
+            _ => io::ErrorKind::Other,
+        };
+        IoContext::error(kind, format!("{doing} {}: {e}", self.remote.url_of(path)), None)
+    }
+}
