@@ -24,7 +24,7 @@ BIG = 100 << 20  # a 100 MiB record
 RAISES = [
     # Constructor and options.
     ("max_queue_zero", lambda d: turboboard.SummaryWriter(d, max_queue=0), ValueError, "max_queue"),
-    ("max_queue_str", lambda d: turboboard.SummaryWriter(d, max_queue="9"), ValueError, "max_queue"),
+    ("max_queue_str", lambda d: turboboard.SummaryWriter(d, max_queue="9"), TypeError, "max_queue"),
     ("flush_secs_zero", lambda d: turboboard.SummaryWriter(d, flush_secs=0), ValueError, "flush_secs"),
     ("flush_secs_nan", lambda d: turboboard.SummaryWriter(d, flush_secs=math.nan), ValueError, "flush_secs"),
     ("flush_secs_str", lambda d: turboboard.SummaryWriter(d, flush_secs="1"), TypeError, "flush_secs"),
