@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import turboboard
-from conftest import event_files
+from conftest import WRITERS, event_files
 from scenarios import event_files as files_under
 from scenarios import scan_records
 from tensorboard.compat.proto import event_pb2
@@ -24,7 +24,7 @@ BIG = 100 << 20  # a 100 MiB record
 RAISES = [
     # Constructor and options.
     ("max_queue_zero", lambda d: turboboard.SummaryWriter(d, max_queue=0), ValueError, "max_queue"),
-    ("max_queue_str", lambda d: turboboard.SummaryWriter(d, max_queue="9"), ValueError, "max_queue"),
+    ("max_queue_str", lambda d: turboboard.SummaryWriter(d, max_queue="9"), TypeError, "max_queue"),
     ("flush_secs_zero", lambda d: turboboard.SummaryWriter(d, flush_secs=0), ValueError, "flush_secs"),
     ("flush_secs_nan", lambda d: turboboard.SummaryWriter(d, flush_secs=math.nan), ValueError, "flush_secs"),
     ("flush_secs_str", lambda d: turboboard.SummaryWriter(d, flush_secs="1"), TypeError, "flush_secs"),
@@ -225,3 +225,43 @@ def test_extreme_intervals_and_timeouts_are_not_a_panic(tmp_path):
     for timeout in (math.inf, 1e300, -1.0, math.nan):
         core.close(timeout=timeout)
     assert [e.step for e in _events(str(tmp_path / "run")) if e.summary.value] == [0]
+
+
+# Where an anchor refuses bad input with `assert` (tensorboardX; for meshes torch, with a
+# ValueError): (id, call, the anchor, the argument named). turboboard raises an ArgumentError,
+# which both `except AssertionError` (code written for tensorboardX) and `except ValueError` catch.
+IMAGES = np.zeros((2, 3, 4, 4))
+ASSERTED = [
+    ("embedding_not_square", lambda w: w.add_embedding(np.zeros((2, 3)), label_img=IMAGES[..., :3]), "tensorboardX", "label_img"),
+    ("embedding_image_count", lambda w: w.add_embedding(np.zeros((3, 3)), label_img=IMAGES), "tensorboardX", "label_img"),
+    ("embedding_sprite_too_large", lambda w: w.add_embedding(np.zeros((4, 3)), label_img=np.zeros((4, 3, 5000, 5000), np.uint8)), "tensorboardX", "label_img"),
+    ("embedding_mat_1d", lambda w: w.add_embedding(np.zeros(2)), "tensorboardX", "mat"),
+    ("embedding_metadata_count", lambda w: w.add_embedding(np.zeros((2, 3)), metadata=["a"]), "tensorboardX", "metadata"),
+    ("marginchart_two_tags", lambda w: w.add_custom_scalars_marginchart(["a", "b"]), "tensorboardX", "tags"),
+    ("layout_margin_two_tags", lambda w: w.add_custom_scalars({"c": {"t": ["Margin", ["a", "b"]]}}), "tensorboardX", "layout"),
+    ("mesh_vertices_2d", lambda w: w.add_mesh("m", np.zeros((4, 3))), "torch", "vertices"),
+    ("mesh_faces_2d", lambda w: w.add_mesh("m", np.zeros((1, 4, 3)), faces=np.zeros((4, 3))), "torch", "faces"),
+    ("mesh_colors_2d", lambda w: w.add_mesh("m", np.zeros((1, 4, 3)), colors=np.zeros((4, 3))), "torch", "colors"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "call, anchor, arg", [c[1:] for c in ASSERTED], ids=[c[0] for c in ASSERTED]
+)
+def test_what_the_anchors_assert_is_an_assertion_and_a_value_error(tmp_path, call, anchor, arg):
+    anchor_writer = WRITERS[anchor]()(str(tmp_path / anchor))
+    with pytest.raises(AssertionError if anchor == "tensorboardX" else ValueError):
+        call(anchor_writer)
+    anchor_writer.close()
+
+    logdir = str(tmp_path / "turboboard")
+    with turboboard.SummaryWriter(logdir) as writer:
+        try:
+            call(writer)
+        except AssertionError as e:  # what code written for tensorboardX catches
+            caught = e
+        assert isinstance(caught, turboboard.ArgumentError)
+        assert isinstance(caught, ValueError)
+        assert _names_arg(caught, arg), repr(caught)
+    assert [e for e in _events(logdir) if e.HasField("summary")] == []
+    assert sorted(os.listdir(logdir)) == [os.path.basename(p) for p in event_files(logdir)]

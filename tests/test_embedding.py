@@ -274,7 +274,7 @@ def test_uint8_images_are_used_as_they_are(logdir):
 
 
 BAD = [
-    ({"mat": MAT[0]}, ValueError, r"mat: expected a 2-D array \(N, D\), got shape \(5,\)"),
+    ({"mat": MAT[0]}, ValueError, r"mat: expected a 2-D array \(N, D\), got shape \[5\]"),
     ({"mat": MAT[None]}, ValueError, "mat: expected a 2-D array"),
     ({"mat": np.ones((2, 2), complex)}, TypeError, "mat: expected numbers"),
     ({"mat": "abc"}, TypeError, "mat: expected an array"),

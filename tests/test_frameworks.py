@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.utils.tensorboard
 import turboboard
+import turboboard.writer
 from conftest import accumulate, event_files, summary_events
 from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -104,9 +105,9 @@ def test_hugging_face_trainer_logs_through_turboboard(tmp_path, monkeypatch):
     with turboboard.patched():
         ours = train_with_trainer(str(tmp_path / "turboboard"), monkeypatch)
     theirs = train_with_trainer(str(tmp_path / "torch"), monkeypatch)
-    assert ours._SummaryWriter is turboboard.SummaryWriter
+    assert ours._SummaryWriter is turboboard.writer.PatchedSummaryWriter
     assert theirs._SummaryWriter is torch.utils.tensorboard.SummaryWriter
-    assert theirs._SummaryWriter is not turboboard.SummaryWriter
+    assert not issubclass(theirs._SummaryWriter, turboboard.SummaryWriter)
 
     run = str(tmp_path / "turboboard" / "tb")
     events = assert_same_runs(run, str(tmp_path / "torch" / "tb"), tmp_path)

@@ -16,6 +16,7 @@ import torch.utils.tensorboard.writer
 import turboboard
 from conftest import summary_events
 from turboboard import _patch
+from turboboard.writer import PatchedSummaryWriter
 
 MODULES = [
     torch.utils.tensorboard,
@@ -28,7 +29,7 @@ ORIGINALS = [m.SummaryWriter for m in MODULES]
 # Run in a fresh interpreter: which modules are imported, and the start-up hook, matter.
 CHECK_ALL_OURS = """
 import torch.utils.tensorboard, torch.utils.tensorboard.writer, tensorboardX, tensorboardX.writer
-from turboboard import SummaryWriter
+from turboboard.writer import PatchedSummaryWriter as SummaryWriter
 swapped = [m.SummaryWriter is SummaryWriter for m in (
     torch.utils.tensorboard, torch.utils.tensorboard.writer, tensorboardX, tensorboardX.writer)]
 print("swapped", swapped)
@@ -56,7 +57,7 @@ def test_patch_after_import_swaps_every_name_and_unpatch_restores_them():
     turboboard.patch()
     turboboard.patch()  # idempotent
     try:
-        assert [m.SummaryWriter for m in MODULES] == [turboboard.SummaryWriter] * 4
+        assert [m.SummaryWriter for m in MODULES] == [PatchedSummaryWriter] * 4
     finally:
         turboboard.unpatch()
     assert [m.SummaryWriter for m in MODULES] == ORIGINALS
@@ -67,11 +68,11 @@ def test_patch_after_import_swaps_every_name_and_unpatch_restores_them():
 
 def test_patched_restores_the_state_it_found():
     with turboboard.patched():
-        assert tensorboardX.SummaryWriter is turboboard.SummaryWriter
+        assert tensorboardX.SummaryWriter is PatchedSummaryWriter
         with turboboard.patched():
             pass
         # The inner block found it patched, and leaves it patched.
-        assert torch.utils.tensorboard.SummaryWriter is turboboard.SummaryWriter
+        assert torch.utils.tensorboard.SummaryWriter is PatchedSummaryWriter
     assert [m.SummaryWriter for m in MODULES] == ORIGINALS
 
 

@@ -10,6 +10,7 @@ import pickle
 import socket
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -29,6 +30,14 @@ for name, kwargs in (("zero", {}), ("all", {"ranks": "all"}), ("every", {"ranks"
     with SummaryWriter(f"{root}/{name}", **kwargs) as writer:
         writer.add_scalar("rank", rank, 0)
         writer.add_text("note", f"from rank {rank}", 0)
+# Code written for the anchors, one directory per rank (torchtitan's per-rank option), patched.
+import turboboard
+turboboard.patch()
+from tensorboardX import SummaryWriter as TensorboardX
+from torch.utils.tensorboard import SummaryWriter as Torch
+for name, anchor in (("tensorboardX", TensorboardX), ("torch", Torch)):
+    with anchor(f"{root}/patched_{name}/rank{rank}") as writer:
+        writer.add_scalar("rank", rank, 0)
 dist.barrier()
 dist.destroy_process_group()
 """
@@ -85,6 +94,11 @@ def test_a_gloo_group_of_two_writes_rank_zero_or_one_run_per_rank(tmp_path):
     assert len(event_files(str(tmp_path / "every"))) == 2
     assert sorted(scalar_values(str(tmp_path / "every"))) == [0.0, 1.0]
 
+    # Patched anchors: every rank writes its own directory, as the anchors do.
+    for name in ("tensorboardX", "torch"):
+        for rank in (0, 1):
+            assert scalar_values(str(tmp_path / f"patched_{name}" / f"rank{rank}")) == [rank]
+
 
 def test_rank_from_the_environment_without_importing_torch(tmp_path):
     code = """
@@ -115,7 +129,8 @@ def test_other_ranks_get_a_writer_that_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "3")
     logdir = str(tmp_path / "run")
     with turboboard.SummaryWriter(logdir, purge_step=5) as writer:
-        writer.add_scalar("loss", 1.0, 0)
+        with pytest.warns(UserWarning, match="writes nothing on rank 3"):
+            writer.add_scalar("loss", 1.0, 0)
         writer.add_scalars("losses", {"a": 1.0, "b": 2.0}, 0)
         writer.add_histogram("weights", np.arange(100.0), 0)
         writer.add_image("image", np.zeros((3, 8, 8), np.uint8), 0)
@@ -153,7 +168,8 @@ def test_a_pickled_writer_keeps_its_rank(tmp_path, monkeypatch):
     clone, silent_clone = pickle.loads(writer_bytes), pickle.loads(silent_bytes)
     assert clone.get_logdir() == str(tmp_path / "all" / "rank_1")
     clone.add_scalar("rank", 1.0, 0)
-    silent_clone.add_scalar("rank", 1.0, 0)
+    with pytest.warns(UserWarning, match="writes nothing on rank 1"):
+        silent_clone.add_scalar("rank", 1.0, 0)
     clone.close()
     silent_clone.close()
     assert entries(tmp_path) == ["all"]
@@ -166,3 +182,54 @@ def test_bad_ranks_raise_a_value_error_naming_it(tmp_path, ranks):
     with pytest.raises(ValueError, match="ranks: expected 'zero', 'all' or None"):
         turboboard.SummaryWriter(str(tmp_path), ranks=ranks)
     assert entries(tmp_path) == []
+
+
+def test_a_writer_that_drops_a_ranks_events_warns_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("RANK", "3")
+    with pytest.warns(UserWarning) as warned:
+        with turboboard.SummaryWriter(str(tmp_path / "zero")) as writer:
+            writer.add_scalar("loss", 1.0, 0)
+            writer.add_text("note", "dropped too", 0)
+            writer.add_scalar("loss", 2.0, 1)
+    assert [str(w.message) for w in warned] == [
+        "turboboard: this SummaryWriter writes nothing on rank 3: with ranks='zero' (the "
+        "default) only rank 0 writes. Pass ranks=None to write from every rank, as "
+        "tensorboardX and torch do, or ranks='all' for a run per rank."
+    ]
+    assert warned[0].filename == __file__  # the user's call, not turboboard's code
+    assert entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "rank, kwargs, written",
+    [("3", {"write_to_disk": False}, []), ("3", {"ranks": None}, [1.0]), ("0", {}, [1.0])],
+    ids=["write_to_disk=False", "ranks=None", "rank 0"],
+)
+def test_writers_that_drop_nothing_do_not_warn(tmp_path, monkeypatch, rank, kwargs, written):
+    monkeypatch.setenv("RANK", rank)
+    logdir = str(tmp_path / "run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with turboboard.SummaryWriter(logdir, **kwargs) as writer:
+            writer.add_scalar("rank", 1.0, 0)
+    assert (scalar_values(logdir) if os.path.exists(logdir) else []) == written
+
+
+def test_patched_anchors_write_on_every_rank_as_the_anchors_do(tmp_path, monkeypatch):
+    import tensorboardX
+    import torch.utils.tensorboard
+
+    monkeypatch.setenv("RANK", "1")
+    anchors = [tensorboardX.SummaryWriter, torch.utils.tensorboard.SummaryWriter]
+    with turboboard.patched():
+        patched = [tensorboardX.SummaryWriter, torch.utils.tensorboard.SummaryWriter]
+    assert all(issubclass(cls, turboboard.SummaryWriter) for cls in patched)
+    for kind, classes in (("anchor", anchors), ("patched", patched)):
+        for name, cls in zip(("tensorboardX", "torch"), classes):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("error", message="turboboard")
+                with cls(str(tmp_path / kind / name / "rank1")) as writer:
+                    writer.add_scalar("rank", 1.0, 0)
+    for name in ("tensorboardX", "torch"):
+        for kind in ("anchor", "patched"):
+            assert scalar_values(str(tmp_path / kind / name / "rank1")) == [1.0], (kind, name)

@@ -1,11 +1,15 @@
 """Every public method of tensorboardX's and torch's SummaryWriter exists on turboboard's with
-the same parameters (names, order, defaults), except the differences listed here on purpose."""
+the same parameters (names, order, defaults), except the differences listed here on purpose;
+every public attribute exists too, with the same meaning."""
 
 import inspect
+import os
 
 import pytest
 import tensorboardX
 import turboboard
+import turboboard.writer
+from conftest import summary_events
 from torch.utils.tensorboard import SummaryWriter as TorchSummaryWriter
 
 ANCHORS = {"tensorboardX": tensorboardX.SummaryWriter, "torch": TorchSummaryWriter}
@@ -48,10 +52,15 @@ def parameters(signature: inspect.Signature) -> list[tuple[str, object, object]]
 CASES = [(anchor, name) for anchor, cls in ANCHORS.items() for name in sorted(public_methods(cls))]
 
 
+# turboboard's own class, and the one patch() puts under the anchors' names.
+OURS = [turboboard.SummaryWriter, turboboard.writer.PatchedSummaryWriter]
+
+
+@pytest.mark.parametrize("ours_class", OURS, ids=[c.__name__ for c in OURS])
 @pytest.mark.parametrize("anchor, name", CASES)
-def test_signature_matches_anchor(anchor, name):
+def test_signature_matches_anchor(anchor, name, ours_class):
     theirs = public_methods(ANCHORS[anchor])[name]
-    ours_method = getattr(turboboard.SummaryWriter, name, None)
+    ours_method = getattr(ours_class, name, None)
     assert ours_method is not None, f"{name} is missing"
     ours = inspect.signature(ours_method)
     expected, actual = parameters(theirs), parameters(ours)
@@ -74,3 +83,89 @@ def test_signature_matches_anchor(anchor, name):
 def test_lists_name_real_methods():
     anchored = {name for cls in ANCHORS.values() for name in public_methods(cls)}
     assert {name for _, name in DIFFERENCES} <= anchored
+
+
+# The public attributes of the anchors' writers, made in a temporary directory with the same
+# arguments, and what turboboard's holds for each: the same value, or the same meaning.
+OPTIONS = dict(max_queue=7, flush_secs=30, filename_suffix=".run", purge_step=3)
+
+
+def public_attributes(writer) -> set[str]:
+    return {n for n in dir(writer) if not n.startswith("_") and not callable(getattr(writer, n))}
+
+
+@pytest.fixture
+def writers(tmp_path):
+    made = {
+        name: cls(str(tmp_path / name), **OPTIONS)
+        for name, cls in [*ANCHORS.items(), ("turboboard", turboboard.SummaryWriter)]
+    }
+    yield made
+    for writer in made.values():
+        writer.close()
+
+
+def test_every_public_attribute_of_the_anchors_exists(writers):
+    ours = public_attributes(writers["turboboard"])
+    for anchor in ANCHORS:
+        assert public_attributes(writers[anchor]) <= ours, anchor
+
+
+def test_attributes_mean_what_they_mean_in_the_anchors(writers, tmp_path):
+    ours, tbx, torch = writers["turboboard"], writers["tensorboardX"], writers["torch"]
+    run = str(tmp_path / "turboboard")
+    # The run's directory, under tensorboardX's name and torch's.
+    assert (ours.logdir, ours.log_dir) == (run, run)
+    assert (tbx.logdir, torch.log_dir) == (str(tmp_path / "tensorboardX"), str(tmp_path / "torch"))
+    # torch's options, as given.
+    for name in ("max_queue", "flush_secs", "filename_suffix"):
+        assert getattr(ours, name) == getattr(torch, name) == OPTIONS[name], name
+    # The purge step is written to the first file, then None, as in torch (tensorboardX keeps
+    # it to write it again to every file it reopens: a listed difference).
+    assert ours.purge_step is torch.purge_step is None
+    assert ours.default_bins == tbx.default_bins == torch.default_bins
+    assert ours.kwargs == tbx.kwargs == {}
+    # The open writers: the run's own, by directory; its file is the run's event file.
+    for writer, logdir in ((ours, run), (torch, torch.log_dir), (tbx, tbx.logdir)):
+        assert writer.all_writers == {logdir: writer.file_writer}
+        assert writer.file_writer.get_logdir() == logdir
+    # add_scalars' values, by run directory: [walltime, step, value], as tensorboardX keeps them.
+    for writer in (ours, tbx):
+        writer.add_scalars("m", {"a": 1.0, "b": 2.0}, 4, walltime=5.0)
+    assert {os.path.relpath(k, run): v for k, v in ours.scalar_dict.items()} == {
+        os.path.relpath(k, tbx.logdir): v for k, v in tbx.scalar_dict.items()
+    }
+    assert set(ours.all_writers) == {run, *ours.scalar_dict}
+    # Closed: no open writer, in all three.
+    for writer in (ours, tbx, torch):
+        writer.close()
+        assert (writer.file_writer, writer.all_writers) == (None, None)
+
+
+def test_log_dir_is_where_the_events_go(tmp_path):
+    with turboboard.SummaryWriter(log_dir=str(tmp_path / "torch_name")) as writer:
+        writer.add_scalar("x", 1.0, 0)
+        writer.flush()
+        assert writer.log_dir == writer.logdir == str(tmp_path / "torch_name")
+    [event] = summary_events(writer.log_dir)
+    assert event.summary.value[0].tag == "x"
+
+
+def test_global_writer_file_writer_writes_to_the_shared_file(tmp_path):
+    from tensorboardX.proto import summary_pb2  # tensorboardX's FileWriter takes only its own
+
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="s", simple_value=2.5)])
+    logdirs = {}
+    for name, cls in (
+        ("tensorboardX", tensorboardX.GlobalSummaryWriter),
+        ("turboboard", turboboard.GlobalSummaryWriter),
+    ):
+        logdirs[name] = str(tmp_path / name)
+        writer = cls(logdirs[name])
+        assert writer.file_writer.get_logdir() == logdirs[name]
+        writer.file_writer.add_summary(summary, 7)
+        writer.add_scalar("counted", 1.0)
+        writer.close()
+    for name, logdir in logdirs.items():
+        steps = sorted((v.tag, e.step) for e in summary_events(logdir) for v in e.summary.value)
+        assert steps == [("counted", 0), ("s", 7)], name

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from ._patch import patch, patched, unpatch
 
-# Not typing's: the start-up hook of TURBOBOARD_PATCH imports this package, and typing costs
-# more than the hook.
+# Not typing's: the start-up hook of TURBOBOARD_PATCH imports this package, and must stay light.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from . import summary
+    from ._errors import ArgumentError
     from .global_writer import GlobalSummaryWriter
     from .writer import FileWriter, SummaryWriter
 
     __version__: str
 
 __all__ = [
+    "ArgumentError",
     "FileWriter",
     "GlobalSummaryWriter",
     "SummaryWriter",
@@ -42,6 +43,8 @@ def __getattr__(name: str) -> Any:
         from . import writer
 
         value = getattr(writer, name)
+    elif name == "ArgumentError":
+        from ._errors import ArgumentError as value
     elif name == "GlobalSummaryWriter":
         from .global_writer import GlobalSummaryWriter as value
     elif name == "summary":

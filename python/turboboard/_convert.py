@@ -4,12 +4,16 @@ numpy arrays and Python numbers for the Rust core, without copying where numpy a
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 _NUMERIC_KINDS = frozenset("biuf")
+
+# A global step as the writers' methods take it; None is the default (0, or use_metadata's).
+Step = Optional[int]
 
 
 def _is_torch(x: Any) -> bool:
@@ -131,4 +135,21 @@ def step(x: Any, arg: str = "global_step") -> int:
         raise TypeError(f"{arg}: expected an integer: {e}") from None
     if value not in _INT64:
         raise ValueError(f"{arg}: expected an integer that fits in 64 bits, got {x!r}")
+    return value
+
+
+def count(x: Any, arg: str, minimum: int = 0, limit: int = 1 << 63) -> int:
+    """An integer argument the core takes unsigned, as a Python int. Below ``minimum`` or from
+    ``limit`` on it is refused here: the binding would raise ``OverflowError``, which
+    ``except ValueError`` misses. The core's own rules (most refuse 0) are checked there."""
+    if isinstance(x, bool):  # PyO3 would take it as 0 or 1
+        raise TypeError(f"{arg}: expected an integer, got bool")
+    try:
+        value = operator.index(x)
+    except TypeError:
+        raise TypeError(f"{arg}: expected an integer, got {type(x).__name__}") from None
+    if value < minimum:
+        raise ValueError(f"{arg}: expected a positive integer, got {value}")
+    if value >= limit:
+        raise ValueError(f"{arg}: expected an integer below {limit}, got {value}")
     return value

@@ -12,27 +12,18 @@ from __future__ import annotations
 import contextlib
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any
 
 from . import _paths
+from ._base import WriterBase
 
-if TYPE_CHECKING:
-    from ._core import EventFileWriter
-
-Step = Optional[int]
 # (key, kind, value): kind is "bytes", "type", "shape" or "shapes", as the core reads them.
 Attr = tuple[str, str, Any]
 Node = tuple[str, str, list[str], list[Attr]]
 
 
-class GraphMixin:
+class GraphMethods(WriterBase):
     """The graph methods of ``SummaryWriter``."""
-
-    if TYPE_CHECKING:
-        _core: EventFileWriter | None
-
-        def _writer_core(self) -> EventFileWriter | None: ...
-        def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
 
     def add_graph(
         self,
@@ -55,7 +46,7 @@ class GraphMixin:
             use_strict_trace: Passed to ``torch.jit.trace`` as ``strict``; False records
                 mutable containers (lists, dicts) the model returns.
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         nodes = _torch_nodes(model, input_to_model, verbose, use_strict_trace)
@@ -67,7 +58,7 @@ class GraphMixin:
         Its inputs and outputs become ``Variable`` nodes, each operator a node named by its
         first output, as tensorboardX writes them.
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         path = _paths.path_arg(onnx_model_file, "onnx_model_file")
@@ -87,7 +78,7 @@ class GraphMixin:
     def add_openvino_graph(self, xmlname: str) -> None:
         """Adds the graph of an OpenVINO IR (its ``.xml`` file): one node per edge, named by
         the layer the edge enters, as tensorboardX writes it."""
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         core.add_graph(_openvino_nodes(_paths.path_arg(xmlname, "xmlname")), False, None)

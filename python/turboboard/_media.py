@@ -1,39 +1,25 @@
-"""``SummaryWriter``'s media methods: audio (WAV), video (GIF), images with boxes (PNG) and
-matplotlib figures, encoded in Rust: no soundfile, moviepy or Pillow (matplotlib only to
+"""``SummaryWriter``'s media methods: images (PNG), audio (WAV), video (GIF), images with boxes
+and matplotlib figures, encoded in Rust: no soundfile, moviepy or Pillow (matplotlib only to
 render figures)."""
 
 from __future__ import annotations
 
-import math
-import numbers
-import operator
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any
 
 import numpy as np
 
 from . import _convert
-
-if TYPE_CHECKING:
-    from ._core import EventFileWriter
-
-Step = Optional[int]
+from ._base import WriterBase
+from ._convert import Step
 
 
 def _dataformats(dataformats: Any, hint: str = "") -> str:
+    # Only where Python reads it; elsewhere the core's conversion names it.
     if not isinstance(dataformats, str):
         raise TypeError(f"dataformats: expected a string, got {type(dataformats).__name__}{hint}")
     return dataformats
-
-
-def _positive(value: Any, arg: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{arg}: expected a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{arg}: expected a positive number, got {value}")
-    return value
 
 
 def _render_figure(figure: Any, close: bool) -> np.ndarray:
@@ -50,29 +36,59 @@ def _render_figure(figure: Any, close: bool) -> np.ndarray:
     return rgb
 
 
-class MediaMixin:
-    """``add_audio``, ``add_video``, ``add_image_with_boxes`` and ``add_figure``."""
+class MediaMethods(WriterBase):
+    """``add_image``, ``add_images``, ``add_audio``, ``add_video``, ``add_image_with_boxes``
+    and ``add_figure``."""
 
-    if TYPE_CHECKING:
+    def add_image(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: Step = None,
+        walltime: float | None = None,
+        dataformats: str = "CHW",
+    ) -> None:
+        """Adds an image, encoded as PNG in Rust.
 
-        def _writer_core(self) -> EventFileWriter | None: ...
-        def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
-        def add_image(
-            self,
-            tag: str,
-            img_tensor: Any,
-            global_step: Step = None,
-            walltime: float | None = None,
-            dataformats: str = "CHW",
-        ) -> None: ...
-        def add_images(
-            self,
-            tag: str,
-            img_tensor: Any,
-            global_step: Step = None,
-            walltime: float | None = None,
-            dataformats: str = "NCHW",
-        ) -> None: ...
+        Args:
+            tag: Data identifier.
+            img_tensor: uint8 values in [0, 255], or floats in [0, 1] (scaled by 255; unlike
+                tensorboardX, values outside are clipped instead of wrapping around).
+            global_step: Global step value to record.
+            walltime: Event time in seconds since the epoch (default: now).
+            dataformats: The layout of ``img_tensor``: ``CHW``, ``HWC``, ``HW``, ... (1-channel
+                images are stored as RGB, 4-channel ones as RGBA).
+        """
+        core = self._writer_core()
+        if core is None:
+            return
+        array = _convert.to_numpy(img_tensor, "img_tensor")
+        step, walltime = self._when(global_step, walltime)
+        core.add_image(tag, array, step, walltime, dataformats)
+
+    def add_images(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: Step = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
+    ) -> None:
+        """Adds a batch of images, tiled 8 to a row into one image as tensorboardX does.
+
+        ``img_tensor`` is a 4-D array in ``dataformats`` layout, or a list of 3-D images with
+        ``dataformats`` ``CHW`` or ``HWC``.
+        """
+        if isinstance(img_tensor, (list, tuple)):
+            if _dataformats(dataformats).upper() not in ("CHW", "HWC"):
+                raise ValueError(
+                    f"dataformats: a list of images needs 'CHW' or 'HWC', got {dataformats!r}"
+                )
+            if not img_tensor:
+                raise ValueError("img_tensor: the list of images is empty")
+            img_tensor = np.stack([_convert.to_numpy(i, "img_tensor") for i in img_tensor])
+            dataformats = "N" + dataformats
+        self.add_image(tag, img_tensor, global_step, walltime, dataformats)
 
     def add_audio(
         self,
@@ -97,16 +113,7 @@ class MediaMixin:
         if core is None:
             return
         array = _convert.to_numpy(snd_tensor, "snd_tensor")
-        if isinstance(sample_rate, bool):
-            raise TypeError("sample_rate: expected an integer, got bool")
-        try:
-            rate = operator.index(sample_rate)
-        except TypeError:
-            raise TypeError(
-                f"sample_rate: expected an integer, got {type(sample_rate).__name__}"
-            ) from None
-        if not 0 < rate < 2**32:
-            raise ValueError(f"sample_rate: expected a positive number of Hz, got {rate}")
+        rate = _convert.count(sample_rate, "sample_rate", limit=1 << 32)
         step, walltime = self._when(global_step, walltime)
         core.add_audio(tag, array, step, rate, walltime)
 
@@ -138,8 +145,6 @@ class MediaMixin:
         core = self._writer_core()
         if core is None:
             return
-        dataformats = _dataformats(dataformats)
-        fps = _positive(fps, "fps")
         array = _convert.to_numpy(vid_tensor, "vid_tensor")
         step, walltime = self._when(global_step, walltime)
         core.add_video(tag, array, step, fps, walltime, dataformats)
@@ -183,12 +188,13 @@ class MediaMixin:
         dataformats = _dataformats(
             dataformats, " (torch's 6th positional argument is rescale: pass it by keyword)"
         )
-        rescale = _positive(rescale, "rescale")
         image = _convert.to_numpy(img_tensor, "img_tensor")
         boxes = _convert.to_numpy(box_tensor, "box_tensor").astype(np.float64)
-        if boxes.ndim != 2 or boxes.shape[1] != 4:
+        # The core checks the 4 columns; it takes only 2-D boxes and draws non-finite ones.
+        if boxes.ndim != 2:
             raise ValueError(
-                f"box_tensor: expected N x 4 boxes (xmin, ymin, xmax, ymax), got {boxes.shape}"
+                "box_tensor: expected N x 4 boxes [xmin, ymin, xmax, ymax], "
+                f"got shape {list(boxes.shape)}"
             )
         if not np.isfinite(boxes).all():
             raise ValueError("box_tensor: expected finite coordinates, got NaN or infinity")

@@ -1,5 +1,7 @@
 """``patch()``: ``torch.utils.tensorboard.SummaryWriter`` and ``tensorboardX.SummaryWriter`` become
-turboboard's, for code that builds its own writer (Hugging Face Trainer, Lightning, scripts).
+turboboard's, for code that builds its own writer (Hugging Face Trainer, Lightning, scripts). The
+class swapped in is ``writer.PatchedSummaryWriter``, a ``SummaryWriter`` that keeps the anchors'
+behaviour where turboboard's default differs: every rank of a distributed job writes.
 
 The class is swapped in every module that offers it: at once in those already imported, and in
 the others the moment they are imported (a ``sys.meta_path`` hook), so patching never imports
@@ -34,9 +36,10 @@ _active = False
 
 
 def _ours() -> type:
-    from .writer import SummaryWriter
+    # Imported on the first swap only: the writer loads numpy and the Rust extension.
+    from .writer import PatchedSummaryWriter
 
-    return SummaryWriter
+    return PatchedSummaryWriter
 
 
 def _swap(module: ModuleType) -> None:
@@ -100,8 +103,8 @@ _FINDER = _Finder()
 
 def patch() -> None:
     """Makes ``torch.utils.tensorboard.SummaryWriter`` and ``tensorboardX.SummaryWriter`` (and
-    their ``.writer`` modules' names) turboboard's ``SummaryWriter``, now and whenever they are
-    imported later. Calling it again does nothing.
+    their ``.writer`` modules' names) turboboard's ``PatchedSummaryWriter``, now and whenever
+    they are imported later. Calling it again does nothing.
 
     Code that took the class before (``from torch.utils.tensorboard import SummaryWriter`` run
     before ``patch()``) keeps the original: patch first, or set ``TURBOBOARD_PATCH=1``.

@@ -8,20 +8,16 @@ import json
 import numbers
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any
 
 import numpy as np
 
-from . import _convert, _paths
+from . import _convert, _errors, _paths
+from ._base import WriterBase
+from ._convert import Step
 
-if TYPE_CHECKING:
-    from . import _core
-
-Step = Optional[int]
-
-# The core caps thresholds at 127 as both anchors do; capping here too keeps a huge int from
-# overflowing the core's unsigned 32-bit argument.
-_MAX_THRESHOLDS = 127
+# The core caps thresholds at 127, as both anchors do; this cap only fits its u32 argument.
+_U32_MAX = (1 << 32) - 1
 
 # An hparam value the hparams plugin cannot show: listed without a value, as tensorboardX does.
 _UNSET = None
@@ -29,16 +25,8 @@ _UNSET = None
 _SKIP = object()
 
 
-class PluginsMixin:
+class PluginMethods(WriterBase):
     """The plugin methods of ``SummaryWriter``."""
-
-    if TYPE_CHECKING:
-        logdir: str
-        _core: _core.EventFileWriter | None
-        _options: tuple[Any, ...]
-
-        def _writer_core(self) -> _core.EventFileWriter | None: ...
-        def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]: ...
 
     def add_pr_curve(
         self,
@@ -65,7 +53,7 @@ class PluginsMixin:
 
         ``labels`` and ``predictions`` need the same number of elements, not the same shape.
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         thresholds = _thresholds(num_thresholds)
@@ -113,7 +101,7 @@ class PluginsMixin:
 
         ``weights`` is accepted and ignored, as in tensorboardX and torch.
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         thresholds = _thresholds(num_thresholds)
@@ -149,7 +137,7 @@ class PluginsMixin:
                 'USA': {'dow': ['Margin', ['dow/aaa', 'dow/bbb', 'dow/ccc']]},
             })
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         if not isinstance(layout, Mapping):
@@ -173,7 +161,8 @@ class PluginsMixin:
                     raise TypeError(f"{arg}: expected [chart type, tags], got {chart!r}")
                 entries.append((title, chart[0] == "Margin", _tags(chart[1], arg)))
             categories.append((category, entries))
-        core.add_custom_scalars(categories, *self._when(None, None))
+        with _errors.asserted():  # a margin chart without 3 tags, as tensorboardX asserts
+            core.add_custom_scalars(categories, *self._when(None, None))
 
     def add_custom_scalars_multilinechart(
         self, tags: Sequence[str], category: str = "default", title: str = "untitled"
@@ -185,12 +174,12 @@ class PluginsMixin:
         self, tags: Sequence[str], category: str = "default", title: str = "untitled"
     ) -> None:
         """Adds a chart of one scalar drawn between two others to the custom scalars
-        dashboard: ``tags`` is exactly ``[value, lower, upper]`` (``ValueError`` otherwise;
-        the anchors raise ``AssertionError``)."""
-        tags = _tags(tags, "tags")
-        if len(tags) != 3:
-            raise ValueError(f"tags: expected 3 tags (value, lower, upper), got {len(tags)}")
-        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+        dashboard: ``tags`` is exactly ``[value, lower, upper]`` (otherwise an
+        ``ArgumentError``, both the ``ValueError`` and the ``AssertionError`` of the anchors)."""
+        try:
+            self.add_custom_scalars({category: {title: ["Margin", _tags(tags, "tags")]}})
+        except _errors.ArgumentError as e:
+            raise _errors.ArgumentError(f"tags: {e}") from None
 
     def add_mesh(
         self,
@@ -216,11 +205,11 @@ class PluginsMixin:
             global_step: Global step value to record.
             walltime: Event time in seconds since the epoch (default: now).
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         if vertices is None:
-            raise ValueError("vertices: expected an array of shape (B, N, 3), got None")
+            raise _errors.ArgumentError("vertices: expected an array of shape (B, N, 3), got None")
         parts = {"vertices": vertices, "colors": colors, "faces": faces}
         arrays = {
             name: None if part is None else _convert.to_numpy(part, name)
@@ -232,15 +221,16 @@ class PluginsMixin:
         except (TypeError, ValueError) as e:
             raise TypeError(f"config_dict: expected a JSON-serializable dict: {e}") from None
         step, walltime = self._when(global_step, walltime)
-        core.add_mesh(
-            tag,
-            arrays["vertices"],
-            arrays["colors"],
-            arrays["faces"],
-            json_config,
-            step,
-            walltime,
-        )
+        with _errors.asserted():  # shapes other than (B, N, 3), which the anchors refuse
+            core.add_mesh(
+                tag,
+                arrays["vertices"],
+                arrays["colors"],
+                arrays["faces"],
+                json_config,
+                step,
+                walltime,
+            )
 
     def add_tensor(
         self,
@@ -256,7 +246,7 @@ class PluginsMixin:
         in ``int_val``, as TensorFlow defines them (TensorBoard cannot read back what torch
         writes for these); numpy arrays and numbers are accepted too.
         """
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         array, kind = _tensor_array(tensor)
@@ -312,15 +302,13 @@ class PluginsMixin:
         metrics = []
         for key, value in metric_dict.items():
             metrics.append((key, _convert.scalar(value, f"metric_dict[{key!r}]")))
-        core = self._core or self._writer_core()
+        core = self._writer_core()
         if core is None:
             return
         run = name or run_name or str(time.time())
         path = _paths.join_inside(self.logdir, run, "name" if name else "run_name")
         step, walltime = self._when(global_step, None)
-        from .writer import FileWriter  # writer.py imports this module
-
-        writer = FileWriter(path, *self._options)
+        writer = self._run_writer(path)
         try:
             writer.core.add_hparams(hparams, [key for key, _ in metrics], walltime)
             for key, value in metrics:
@@ -342,11 +330,7 @@ def _check_hparams_args(
 
 
 def _thresholds(num_thresholds: Any) -> int:
-    if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, numbers.Integral):
-        raise TypeError(f"num_thresholds: expected an integer, got {type(num_thresholds).__name__}")
-    if num_thresholds < 1:
-        raise ValueError(f"num_thresholds: expected at least 1, got {num_thresholds}")
-    return min(int(num_thresholds), _MAX_THRESHOLDS)
+    return min(_convert.count(num_thresholds, "num_thresholds"), _U32_MAX)
 
 
 def _tags(tags: Any, arg: str) -> list[str]:

@@ -7,16 +7,40 @@
   ``os._exit``, which skips ``atexit``: their writers are closed by multiprocessing's own exit
   hook instead, so a worker keeps what it logged without calling ``flush()``. (The parent's
   file is never touched in a child: see ``rust/core/src/fork.rs``.)
+- At garbage collection or interpreter exit, a writer still open is closed with a time limit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 import weakref
 from multiprocessing import util as mp_util
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._core import EventFileWriter
+
+# How long interpreter exit waits for a writer's disk before giving up on it.
+_EXIT_TIMEOUT_SECS = 30.0
 
 # Every open FileWriter of this process, for the worker exit hook.
 _WRITERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def close_at_exit(core: EventFileWriter) -> None:
+    """Closes ``core`` where there is nowhere to raise to and exit must not hang; a failure is
+    still reported as a warning, since events were lost."""
+    try:
+        core.close(timeout=_EXIT_TIMEOUT_SECS)
+    except Exception as e:
+        with contextlib.suppress(Exception):
+            warnings.warn(
+                f"turboboard: events for {core.logdir} may be lost: closing the writer failed: "
+                f"{type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=1,
+            )
 
 
 def track(writer: Any) -> None:
@@ -25,12 +49,10 @@ def track(writer: Any) -> None:
 
 
 def _close_tracked() -> None:
-    from .writer import _close_at_exit
-
     for writer in list(_WRITERS):
         core = writer._core
         if core is not None:
-            _close_at_exit(core)
+            close_at_exit(core)
 
 
 class _Hook:
@@ -46,22 +68,18 @@ _HOOK = _Hook()
 mp_util.register_after_fork(_HOOK, _after_fork)
 
 
-class PicklableWriter:
-    """Pickling for ``SummaryWriter``: the log directory and options travel, the open file does
-    not. (tensorboardX's and torch's writers cannot be pickled.)"""
-
-    logdir: str
-    _options: tuple[Any, ...]
-    _write_to_disk: bool
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_reopen, (type(self), self.logdir, self._options, self._write_to_disk))
-
-
-def _reopen(cls: type, logdir: str, options: tuple[Any, ...], write_to_disk: bool) -> Any:
+def reopen(
+    cls: type,
+    logdir: str,
+    options: tuple[Any, ...],
+    write_to_disk: bool,
+    silent_rank: int | None,
+) -> Any:
+    """A pickled ``SummaryWriter`` in its new process: same directory and options, a new file.
+    (tensorboardX's and torch's writers cannot be pickled.)"""
     max_queue, flush_secs, filename_suffix, max_queue_bytes = options
     # logdir and write_to_disk already say what this rank writes: ranks=None keeps them.
-    return cls(
+    writer = cls(
         logdir,
         max_queue=max_queue,
         flush_secs=flush_secs,
@@ -70,3 +88,5 @@ def _reopen(cls: type, logdir: str, options: tuple[Any, ...], write_to_disk: boo
         ranks=None,
         max_queue_bytes=max_queue_bytes,
     )
+    writer._silent_rank = silent_rank
+    return writer

@@ -4,21 +4,15 @@ the values are formatted, the sprite tiled and encoded, and the files written in
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any
 
-from . import _convert, _core, _paths
+from . import _convert, _core, _errors, _paths
+from ._base import WriterBase
+from ._convert import Step
 
-Step = Optional[int]
 
-
-class ProjectorMixin:
+class ProjectorMethods(WriterBase):
     """The ``add_embedding`` method of ``SummaryWriter``."""
-
-    if TYPE_CHECKING:
-        logdir: str
-
-        def _writer_core(self) -> _core.EventFileWriter | None: ...
-        def _step(self, global_step: Any) -> Step: ...
 
     def add_embedding(
         self,
@@ -46,28 +40,27 @@ class ProjectorMixin:
             metadata_header: Column names for multi-column metadata.
 
         The files are written before the call returns; unlike tensorboardX, nothing is written
-        when ``write_to_disk`` is False.
+        when ``write_to_disk`` is False. Bad values raise ``ArgumentError``, both the
+        ``ValueError`` of turboboard and the ``AssertionError`` of tensorboardX.
         """
         if self._writer_core() is None:
             return
         if not isinstance(tag, str):
             raise TypeError(f"tag: expected a str, got {type(tag).__name__}")
         array = _convert.to_numpy(mat, "mat")
-        if array.ndim != 2:
-            raise ValueError(f"mat: expected a 2-D array (N, D), got shape {array.shape}")
-        fields, columns = (
-            (None, 1) if metadata is None else _metadata(metadata, metadata_header, len(array))
-        )
-        images = None if label_img is None else _convert.to_numpy(label_img, "label_img")
-        if images is not None and images.ndim != 4:
-            raise ValueError(
-                f"label_img: expected a 4-D array (N, C, H, W), got shape {images.shape}"
+        with _errors.asserted():
+            rows = array.shape[0] if array.ndim else 0
+            fields, columns = (
+                (None, 1) if metadata is None else _metadata(metadata, metadata_header, rows)
             )
-        step = str(self._step(global_step) or 0).zfill(5)
-        encoded = tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
-        folder = f"{step}/{encoded}"
-        subdir = "/".join(_paths.parts_inside(folder, f"tag {tag!r} (folder {folder!r})"))
-        _core.write_embedding(self.logdir, subdir, f"{tag}:{step}", array, fields, columns, images)
+            images = None if label_img is None else _convert.to_numpy(label_img, "label_img")
+            step = str(self._step(global_step) or 0).zfill(5)
+            encoded = tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
+            folder = f"{step}/{encoded}"
+            subdir = "/".join(_paths.parts_inside(folder, f"tag {tag!r} (folder {folder!r})"))
+            _core.write_embedding(
+                self.logdir, subdir, f"{tag}:{step}", array, fields, columns, images
+            )
 
 
 def _metadata(metadata: Any, header: Any, count: int) -> tuple[list[str], int]:

@@ -27,15 +27,15 @@ def current_rank() -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def resolve(logdir: str, ranks: Ranks, write_to_disk: bool) -> tuple[str, bool]:
-    """The log directory and ``write_to_disk`` of this process's writer: with ``'zero'`` only
-    rank 0 writes, with ``'all'`` rank ``r`` writes to ``<logdir>/rank_<r>``, with None every
-    process writes to ``logdir``."""
+def resolve(logdir: str, ranks: Ranks) -> tuple[str, int | None]:
+    """The log directory of this process's writer, and the rank whose events it drops (None
+    if it writes): with ``'zero'`` only rank 0 writes, with ``'all'`` rank ``r`` writes to
+    ``<logdir>/rank_<r>``, with None every process writes to ``logdir``."""
     if ranks not in _CHOICES:
         raise ValueError(f"ranks: expected 'zero', 'all' or None, got {ranks!r}")
     rank = None if ranks is None else current_rank()
     if rank is None:
-        return logdir, write_to_disk
+        return logdir, None
     if ranks == "zero":
-        return logdir, write_to_disk and rank == 0
-    return os.path.join(logdir, f"rank_{rank}"), write_to_disk
+        return logdir, None if rank == 0 else rank
+    return os.path.join(logdir, f"rank_{rank}"), None

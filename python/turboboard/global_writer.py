@@ -8,7 +8,7 @@ from multiprocessing.managers import BaseManager
 from typing import Any
 
 from . import _convert
-from .writer import SummaryWriter
+from .writer import FileWriter, SummaryWriter
 
 _writer: GlobalSummaryWriter | None = None
 
@@ -33,6 +33,13 @@ class _Server:
     def get_logdir(self) -> str:
         return self._writer.get_logdir()
 
+    def writes(self) -> bool:
+        return self._writer._write_to_disk
+
+    def file_writer(self) -> FileWriter | None:
+        # Returned as a proxy: its calls run here, on the one file every process shares.
+        return self._writer._get_file_writer()
+
     def flush(self) -> None:
         self._writer.flush()
 
@@ -44,7 +51,19 @@ class _Manager(BaseManager):
     pass
 
 
-_Manager.register("Server", _Server)
+# What a FileWriter's proxy offers: tensorboardX's FileWriter methods.
+_FILE_WRITER_METHODS = (
+    "add_event",
+    "add_graph",
+    "add_onnx_graph",
+    "add_openvino_graph",
+    "add_summary",
+    "close",
+    "flush",
+    "get_logdir",
+)
+_Manager.register("FileWriter", create_method=False, exposed=_FILE_WRITER_METHODS)
+_Manager.register("Server", _Server, method_to_typeid={"file_writer": "FileWriter"})
 
 
 class GlobalSummaryWriter:
@@ -54,8 +73,10 @@ class GlobalSummaryWriter:
 
     Every call goes to one writer in a manager process, so the run is one event file whose
     steps TensorBoard reads in order, whichever process logged them. A call costs a round trip
-    to that process (tens of microseconds): use ``SummaryWriter`` where steps are known.
+    to that process: use ``SummaryWriter`` where steps are known.
 
+    ``file_writer`` is the shared ``FileWriter`` (a proxy to it, for ``add_summary`` and the
+    like), as tensorboardX's attribute of the same name; None with ``write_to_disk=False``.
     Args are ``SummaryWriter``'s. ``coalesce_process`` is accepted for tensorboardX's sake and
     has no effect.
     """
@@ -113,6 +134,13 @@ class GlobalSummaryWriter:
         if _writer is None or _writer._closed:
             _writer = GlobalSummaryWriter()
         return _writer
+
+    @property
+    def file_writer(self) -> Any:
+        """The ``FileWriter`` of the shared event file, or None if nothing is written."""
+        if self._closed:
+            raise RuntimeError("GlobalSummaryWriter: the writer is closed")
+        return self._server.file_writer() if self._server.writes() else None
 
     def get_logdir(self) -> str:
         """The directory where the event file is written."""

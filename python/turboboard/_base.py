@@ -1,0 +1,85 @@
+"""What every method of ``SummaryWriter`` stands on: the run's event file (opened on first use,
+and anew after ``close()``), the options its files are opened with, and the step and wall time
+defaults of ``use_metadata``. The method groups (``_media``, ``_plugins``, ``_graph``,
+``_projector``) and ``writer`` subclass ``WriterBase``; nothing else reaches the core."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from . import _convert, _core
+from ._convert import Step
+from ._file_writer import FileWriter
+
+
+class WriterBase:
+    """The state of a ``SummaryWriter`` and the one way its methods reach the core."""
+
+    def __init__(
+        self,
+        logdir: str,
+        purge_step: Step,
+        options: tuple[Any, Any, Any, Any],
+        write_to_disk: bool,
+        silent_rank: int | None,
+    ) -> None:
+        self.logdir = logdir
+        self.purge_step = purge_step
+        # torch's public attributes; a file opened after close() takes them as they are then.
+        self.max_queue, self.flush_secs, self.filename_suffix, self._max_queue_bytes = options
+        self._write_to_disk = write_to_disk
+        # The rank whose events this writer drops (ranks='zero'), until it has said so.
+        self._silent_rank = silent_rank
+        self.file_writer: FileWriter | None = None
+        self.all_writers: dict[str, FileWriter] | None = None
+        self._core: _core.EventFileWriter | None = None
+        self._default_step: Step = None
+        self._default_walltime: float | None = None
+
+    def _options(self) -> tuple[Any, Any, Any, Any]:
+        return self.max_queue, self.flush_secs, self.filename_suffix, self._max_queue_bytes
+
+    def _get_file_writer(self) -> FileWriter | None:
+        """The writer of ``logdir``, opened anew (in a new file) after ``close()``."""
+        if not self._write_to_disk:
+            return None
+        if self.file_writer is None:
+            self.file_writer = FileWriter(self.logdir, *self._options())
+            self.all_writers = {self.logdir: self.file_writer}
+            if self.purge_step is not None:
+                self.file_writer.core.add_purge_marker(self.purge_step)
+                # Once per writer, as torch does: a reopened file must not purge again.
+                self.purge_step = None
+        self._core = self.file_writer.core
+        return self.file_writer
+
+    def _writer_core(self) -> _core.EventFileWriter | None:
+        """The core writer of ``logdir``, or None when nothing is written."""
+        if self._core is not None:
+            return self._core
+        if self._get_file_writer() is not None:
+            return self._core
+        if self._silent_rank is not None:
+            rank, self._silent_rank = self._silent_rank, None
+            warnings.warn(
+                f"turboboard: this SummaryWriter writes nothing on rank {rank}: with "
+                "ranks='zero' (the default) only rank 0 writes. Pass ranks=None to write from "
+                "every rank, as tensorboardX and torch do, or ranks='all' for a run per rank.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return None
+
+    def _run_writer(self, path: str) -> FileWriter:
+        """A writer of another run (``add_scalars``, ``add_hparams``), with this one's options."""
+        return FileWriter(path, *self._options())
+
+    def _step(self, global_step: Any) -> Step:
+        if global_step is None:
+            return self._default_step
+        return _convert.step(global_step)
+
+    def _when(self, global_step: Any, walltime: float | None) -> tuple[Step, float | None]:
+        """The step and wall time of an event, with ``use_metadata``'s defaults applied."""
+        return self._step(global_step), self._default_walltime if walltime is None else walltime

@@ -1,0 +1,121 @@
+"""``FileWriter``: one event file of a run, written by the Rust core's writer thread."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from . import _convert, _core, _paths, _process
+from ._convert import Step
+
+
+def _serialized(message: Any, arg: str) -> bytes:
+    """A protobuf message (tensorboard's, tensorboardX's or any with the same wire format) or
+    already serialized bytes."""
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        return bytes(message)
+    serialize = getattr(message, "SerializeToString", None)
+    if serialize is None:
+        raise TypeError(
+            f"{arg}: expected a protobuf message or bytes, got {type(message).__name__}"
+        )
+    data: bytes = serialize()
+    return data
+
+
+class FileWriter:
+    """Writes protocol buffers to event files to be consumed by TensorBoard.
+
+    Events go to a new event file in ``logdir``, written asynchronously by a Rust thread. Each
+    call returns as soon as the event is queued; ``flush()`` returns once all of them are
+    written; ``close()`` (also run at exit) writes and syncs the rest.
+
+    Args:
+        logdir: Directory where the event file is written.
+        max_queue: Events held before they are handed to the writer thread.
+        flush_secs: How often, in seconds, queued events are written to disk.
+        filename_suffix: Appended to the event file's name.
+        max_queue_bytes: Bytes of events that may wait for the disk before calls block.
+    """
+
+    def __init__(
+        self,
+        logdir: str,
+        max_queue: int = 10,
+        flush_secs: float = 120,
+        filename_suffix: str = "",
+        max_queue_bytes: int = 64 << 20,
+    ) -> None:
+        self._logdir = _paths.path_arg(logdir, "logdir")
+        self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
+        self._core: _core.EventFileWriter | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self.reopen()
+        _process.track(self)
+
+    def get_logdir(self) -> str:
+        """The directory where event files are written."""
+        return self._logdir
+
+    @property
+    def core(self) -> _core.EventFileWriter:
+        """The open core writer; a closed FileWriter reopens on use, in a new file."""
+        return self._core or self.reopen()
+
+    def reopen(self) -> _core.EventFileWriter:
+        """Opens a new event file if the writer was closed; does nothing otherwise."""
+        if self._core is None:
+            max_queue, flush_secs, suffix, max_queue_bytes = self._options
+            # The core checks flush_secs and filename_suffix; it has no rule for these two.
+            max_queue = _convert.count(max_queue, "max_queue", minimum=1)
+            max_queue_bytes = _convert.count(max_queue_bytes, "max_queue_bytes", minimum=1)
+            self._core = _core.EventFileWriter(
+                self._logdir, max_queue, flush_secs, suffix, max_queue_bytes
+            )
+            self._finalizer = weakref.finalize(self, _process.close_at_exit, self._core)
+        return self._core
+
+    def add_event(self, event: Any, step: Step = None, walltime: float | None = None) -> None:
+        """Adds an ``Event`` protobuf (or its serialized bytes) to the event file.
+
+        Its wall time is set to ``walltime`` (default: now) and its step to ``step`` if given.
+        """
+        step = None if step is None else _convert.step(step, "step")
+        self.core.add_event(_serialized(event, "event"), step, walltime)
+
+    def add_summary(
+        self, summary: Any, global_step: Step = None, walltime: float | None = None
+    ) -> None:
+        """Adds a ``Summary`` protobuf (or its serialized bytes) to the event file."""
+        global_step = None if global_step is None else _convert.step(global_step)
+        self.core.add_summary(_serialized(summary, "summary"), global_step, walltime)
+
+    def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
+        """Adds a graph: a ``(GraphDef, RunMetadata)`` pair, as ``add_graph``'s torch walk
+        returns (the run metadata is tagged ``profiler``), or a ``GraphDef`` alone; each a
+        protobuf message or its serialized bytes."""
+        if isinstance(graph_profile, (tuple, list)) and len(graph_profile) == 2:
+            graph, run_metadata = graph_profile
+            metadata = _serialized(run_metadata, "graph_profile")
+        else:
+            graph, metadata = graph_profile, None
+        self.core.add_graph_def(_serialized(graph, "graph_profile"), metadata, walltime)
+
+    def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
+        """Adds a ``GraphDef`` (a protobuf message or its serialized bytes)."""
+        self.core.add_graph_def(_serialized(graph, "graph"), None, walltime)
+
+    add_openvino_graph = add_onnx_graph
+
+    def flush(self) -> None:
+        """Returns once every event added so far is written to the operating system."""
+        if self._core is not None:
+            self._core.flush()
+
+    def close(self) -> None:
+        """Writes and syncs all events, then closes the file. Calling it again does nothing."""
+        core, self._core = self._core, None
+        if core is not None:
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            core.close()
