@@ -20,14 +20,20 @@ class WriterBase:
         self,
         logdir: str,
         purge_step: Step,
-        options: tuple[Any, Any, Any, Any],
+        options: tuple[Any, Any, Any, Any, Any],
         write_to_disk: bool,
         silent_rank: int | None,
     ) -> None:
         self.logdir = logdir
         self.purge_step = purge_step
         # torch's public attributes; a file opened after close() takes them as they are then.
-        self.max_queue, self.flush_secs, self.filename_suffix, self._max_queue_bytes = options
+        (
+            self.max_queue,
+            self.flush_secs,
+            self.filename_suffix,
+            self._max_queue_bytes,
+            self._storage_options,
+        ) = options
         self._write_to_disk = write_to_disk
         # The rank whose events this writer drops (ranks='zero'), until it has said so.
         self._silent_rank = silent_rank
@@ -37,8 +43,14 @@ class WriterBase:
         self._default_step: Step = None
         self._default_walltime: float | None = None
 
-    def _options(self) -> tuple[Any, Any, Any, Any]:
-        return self.max_queue, self.flush_secs, self.filename_suffix, self._max_queue_bytes
+    def _options(self) -> tuple[Any, Any, Any, Any, Any]:
+        return (
+            self.max_queue,
+            self.flush_secs,
+            self.filename_suffix,
+            self._max_queue_bytes,
+            self._storage_options,
+        )
 
     def _get_file_writer(self) -> FileWriter | None:
         """The writer of ``logdir``, opened anew (in a new file) after ``close()``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 from . import _convert, _core, _paths, _process
@@ -31,11 +32,16 @@ class FileWriter:
     written; ``close()`` (also run at exit) writes and syncs the rest.
 
     Args:
-        logdir: Directory where the event file is written.
+        logdir: Directory where the event file is written: a path, or a URL (``s3://``,
+            ``gs://``, ``az://``, ``memory://``, ``file://``; see the README's "Remote log
+            directories").
         max_queue: Events held before they are handed to the writer thread.
-        flush_secs: How often, in seconds, queued events are written to disk.
+        flush_secs: How often, in seconds, queued events are written to disk (or uploaded).
         filename_suffix: Appended to the event file's name.
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
+        storage_options: Settings of a remote log directory's store (object_store's keys,
+            such as ``aws_endpoint`` or ``aws_region``, and ``retry_timeout`` in seconds);
+            they override the environment's.
     """
 
     def __init__(
@@ -45,9 +51,10 @@ class FileWriter:
         flush_secs: float = 120,
         filename_suffix: str = "",
         max_queue_bytes: int = 64 << 20,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._logdir = _paths.path_arg(logdir, "logdir")
-        self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes)
+        self._options = (max_queue, flush_secs, filename_suffix, max_queue_bytes, storage_options)
         self._core: _core.EventFileWriter | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self.reopen()
@@ -65,12 +72,17 @@ class FileWriter:
     def reopen(self) -> _core.EventFileWriter:
         """Opens a new event file if the writer was closed; does nothing otherwise."""
         if self._core is None:
-            max_queue, flush_secs, suffix, max_queue_bytes = self._options
-            # The core checks flush_secs and filename_suffix; it has no rule for these two.
+            max_queue, flush_secs, suffix, max_queue_bytes, storage_options = self._options
+            # Python's ints to the core's (an OverflowError would not be a ValueError).
             max_queue = _convert.count(max_queue, "max_queue", minimum=1)
             max_queue_bytes = _convert.count(max_queue_bytes, "max_queue_bytes", minimum=1)
             self._core = _core.EventFileWriter(
-                self._logdir, max_queue, flush_secs, suffix, max_queue_bytes
+                self._logdir,
+                max_queue,
+                flush_secs,
+                suffix,
+                max_queue_bytes,
+                _paths.storage_options(storage_options),
             )
             self._finalizer = weakref.finalize(self, _process.close_at_exit, self._core)
         return self._core

@@ -77,7 +77,7 @@ def reopen(
 ) -> Any:
     """A pickled ``SummaryWriter`` in its new process: same directory and options, a new file.
     (tensorboardX's and torch's writers cannot be pickled.)"""
-    max_queue, flush_secs, filename_suffix, max_queue_bytes = options
+    max_queue, flush_secs, filename_suffix, max_queue_bytes, storage_options = options
     # logdir and write_to_disk already say what this rank writes: ranks=None keeps them.
     writer = cls(
         logdir,
@@ -87,6 +87,7 @@ def reopen(
         write_to_disk=write_to_disk,
         ranks=None,
         max_queue_bytes=max_queue_bytes,
+        storage_options=storage_options,
     )
     writer._silent_rank = silent_rank
     return writer

@@ -59,7 +59,14 @@ class ProjectorMethods(WriterBase):
             folder = f"{step}/{encoded}"
             subdir = "/".join(_paths.parts_inside(folder, f"tag {tag!r} (folder {folder!r})"))
             _core.write_embedding(
-                self.logdir, subdir, f"{tag}:{step}", array, fields, columns, images
+                self.logdir,
+                subdir,
+                f"{tag}:{step}",
+                array,
+                fields,
+                columns,
+                images,
+                _paths.storage_options(self._storage_options),
             )
 
 

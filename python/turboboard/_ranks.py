@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Literal, Optional
 
+from . import _paths
+
 Ranks = Optional[Literal["zero", "all"]]
 _CHOICES = ("zero", "all", None)
 
@@ -38,4 +40,4 @@ def resolve(logdir: str, ranks: Ranks) -> tuple[str, int | None]:
         return logdir, None
     if ranks == "zero":
         return logdir, None if rank == 0 else rank
-    return os.path.join(logdir, f"rank_{rank}"), None
+    return _paths.join(logdir, f"rank_{rank}"), None

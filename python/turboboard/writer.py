@@ -54,6 +54,11 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             writer that ``turboboard.patch()`` puts in their place does by default). The rank is
             read when the writer is made; a pickled writer keeps it.
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
+        storage_options: Settings of a remote log directory's store (see ``FileWriter``).
+
+    ``logdir`` may be a URL: ``s3://bucket/run`` (and ``s3a://``), ``gs://``, ``az://`` or
+    ``abfs://``, ``memory://`` (this process's memory) or ``file://``; the runs of
+    ``add_scalars`` and ``add_hparams`` and ``add_embedding``'s files go there too.
 
     Attributes are both anchors': ``logdir`` (tensorboardX) and ``log_dir`` (torch) are the
     run's directory; ``file_writer`` its ``FileWriter`` and ``all_writers`` every open one by
@@ -78,6 +83,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         **kwargs: Any,
     ) -> None:
         max_queue_bytes = kwargs.pop("max_queue_bytes", 64 << 20)
+        storage_options = kwargs.pop("storage_options", None)
         comet_config = kwargs.pop("comet_config", None)
         if comet_config is not None and not comet_config.get("disabled", True):
             raise ValueError("comet_config: Comet logging is not supported by turboboard")
@@ -96,7 +102,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         super().__init__(
             logdir,
             None if purge_step is None else _convert.step(purge_step, "purge_step"),
-            (max_queue, flush_secs, filename_suffix, max_queue_bytes),
+            (max_queue, flush_secs, filename_suffix, max_queue_bytes, storage_options),
             write_to_disk and silent_rank is None,
             silent_rank if write_to_disk else None,
         )

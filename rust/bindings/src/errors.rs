@@ -1,14 +1,17 @@
-//! Core errors as Python exceptions: bad arguments are `ValueError`, I/O failures `OSError`
-//! (with the subclass for their kind), a closed writer `RuntimeError`, a stuck disk
-//! `TimeoutError`.
+//! Core errors as Python exceptions: bad arguments are `turboboard.ArgumentError` (a
+//! `ValueError`, and an `AssertionError` for code written for tensorboardX's asserts), I/O
+//! failures `OSError` (with the subclass for their kind), a closed writer `RuntimeError`, a
+//! stuck disk `TimeoutError`.
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError};
 use turboboard_core::{Error, os_code};
+
+pyo3::import_exception!(turboboard._errors, ArgumentError);
 
 pub(crate) fn to_py(error: Error) -> PyErr {
     match error {
-        Error::InvalidArgument { .. } => PyValueError::new_err(error.to_string()),
+        Error::InvalidArgument { .. } => ArgumentError::new_err(error.to_string()),
         // OSError(errno, message) picks the subclass (FileNotFoundError...) and sets `errno`.
         Error::Io(e) => match os_code(&e) {
             Some(code) => PyOSError::new_err((code, e.to_string())),

@@ -47,6 +47,10 @@ pub struct Remote {
     kind: Kind,
     /// The run's prefix in the store.
     pub prefix: ObjectPath,
+    /// The store's settings from the environment, read once, when the URL is parsed: a writer
+    /// that reopens later (after `close()`, in a forked child) talks to the same store.
+    environment: Vec<(String, String)>,
+    /// The caller's `storage_options`, which win over the environment's.
     options: Vec<(String, String)>,
     /// How long a failing request is retried before its error is raised.
     pub retry: Duration,
@@ -111,11 +115,17 @@ impl Remote {
                         )
                     })?;
             } else {
-                store_options.push((key.clone(), value.clone()));
+                store_options.push((key.to_ascii_lowercase(), value.clone()));
             }
         }
-        let remote =
-            Remote { url: url.trim_end_matches('/').to_owned(), kind, prefix, options: store_options, retry };
+        let remote = Remote {
+            url: url.trim_end_matches('/').to_owned(),
+            environment: environment(&kind),
+            kind,
+            prefix,
+            options: store_options,
+            retry,
+        };
         remote.store()?; // reports a bad option now, on the caller's thread, without any I/O
         Ok(Some(remote))
     }
@@ -129,9 +139,9 @@ impl Remote {
         Ok(joined)
     }
 
-    /// The object `name` in this directory.
+    /// The object `name` (`/`-separated, made safe by the caller) in this directory.
     pub fn child(&self, name: &str) -> ObjectPath {
-        self.prefix.clone().join(name)
+        name.split('/').fold(self.prefix.clone(), |path, part| path.join(part))
     }
 
     /// The URL of `path`, for messages.
@@ -150,6 +160,7 @@ impl Remote {
             max_retries: 2,
             retry_timeout: Duration::from_secs(10),
         };
+        // Set before the settings: with_client_options replaces them (allow_http among them).
         let client = ClientOptions::new().with_timeout(Duration::from_secs(60));
         let bucket_url = self.url_of(&ObjectPath::default());
         Ok(match &self.kind {
@@ -158,42 +169,84 @@ impl Remote {
                 Arc::clone(stores.entry(name.clone()).or_default()) as Arc<dyn ObjectStore>
             }
             Kind::S3 => {
-                let mut builder = AmazonS3Builder::from_env().with_url(bucket_url);
-                let endpoint = env::var("AWS_ENDPOINT_URL").or_else(|_| env::var("AWS_ENDPOINT"));
-                if let Ok(endpoint) = endpoint.or_else(|_| env::var("S3_ENDPOINT")) {
-                    builder = builder.with_endpoint(&endpoint);
-                    if endpoint.starts_with("http://") {
+                let mut builder = AmazonS3Builder::new()
+                    .with_url(bucket_url)
+                    .with_retry(retry.clone())
+                    .with_client_options(client.clone());
+                for (key, value) in self.settings::<AmazonS3ConfigKey>()? {
+                    // An endpoint written with http:// is one the user chose: allow it.
+                    if matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://") {
                         builder = builder.with_allow_http(true);
                     }
-                }
-                for (key, value) in &self.options {
-                    let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
-                    let http = matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://");
                     builder = builder.with_config(key, value);
-                    if http {
-                        builder = builder.with_allow_http(true);
-                    }
                 }
-                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+                Arc::new(builder.build().map_err(bad)?)
             }
             Kind::Gcs => {
-                let mut builder = GoogleCloudStorageBuilder::from_env().with_url(bucket_url);
-                for (key, value) in &self.options {
-                    let key: GoogleConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
+                let mut builder = GoogleCloudStorageBuilder::new()
+                    .with_url(bucket_url)
+                    .with_retry(retry.clone())
+                    .with_client_options(client.clone());
+                for (key, value) in self.settings::<GoogleConfigKey>()? {
                     builder = builder.with_config(key, value);
                 }
-                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+                Arc::new(builder.build().map_err(bad)?)
             }
             Kind::Azure => {
-                let mut builder = MicrosoftAzureBuilder::from_env().with_url(bucket_url);
-                for (key, value) in &self.options {
-                    let key: AzureConfigKey = key.to_ascii_lowercase().parse().map_err(bad)?;
+                let mut builder = MicrosoftAzureBuilder::new()
+                    .with_url(bucket_url)
+                    .with_retry(retry.clone())
+                    .with_client_options(client.clone());
+                for (key, value) in self.settings::<AzureConfigKey>()? {
                     builder = builder.with_config(key, value);
                 }
-                Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?)
+                Arc::new(builder.build().map_err(bad)?)
             }
         })
     }
+}
+
+impl Remote {
+    /// The store's settings: the environment's that are keys of this store, then the caller's,
+    /// which must be.
+    fn settings<K: std::str::FromStr>(&self) -> Result<Vec<(K, &str)>> {
+        let known =
+            self.environment.iter().filter_map(|(key, value)| Some((key.parse().ok()?, value.as_str())));
+        let given = self.options.iter().map(|(key, value)| match key.parse() {
+            Ok(key) => Ok((key, value.as_str())),
+            Err(_) => {
+                Err(Error::invalid("storage_options", format!("{key:?} is not a setting of this store")))
+            }
+        });
+        known.map(Ok).chain(given).collect()
+    }
+}
+
+/// The store's settings in the environment, as object_store's builders read them
+/// (`AWS_*`, `GOOGLE_*`, `AZURE_*`, lower-cased), with tensorboardX's `S3_ENDPOINT` standing in
+/// for `AWS_ENDPOINT_URL` when that is not set.
+fn environment(kind: &Kind) -> Vec<(String, String)> {
+    let prefix = match kind {
+        Kind::S3 => "AWS_",
+        Kind::Gcs => "GOOGLE_",
+        Kind::Azure => "AZURE_",
+        Kind::Memory(_) => return Vec::new(),
+    };
+    let mut settings: Vec<(String, String)> = env::vars()
+        .filter(|(key, _)| key.starts_with(prefix))
+        .map(|(key, value)| (key.to_ascii_lowercase(), value))
+        .collect();
+    // Sorted, so that the more specific variable of two for one setting comes last and wins,
+    // as in object_store (AWS_ENDPOINT_URL after AWS_ENDPOINT).
+    settings.sort();
+    if matches!(kind, Kind::S3)
+        && !settings.iter().any(|(key, _)| key == "aws_endpoint" || key == "aws_endpoint_url")
+    {
+        if let Ok(endpoint) = env::var("S3_ENDPOINT") {
+            settings.push(("aws_endpoint".into(), endpoint));
+        }
+    }
+    settings
 }
 
 /// A store client and the runtime that drives its futures, for the thread that made it: each

@@ -91,6 +91,11 @@ impl EventWriter {
     /// Opens a new event file in `logdir` (a local one is created at once, with `logdir` if
     /// needed; a remote one by the writer thread's first upload).
     pub fn open(logdir: LogDir, options: Options) -> Result<Self> {
+        for (arg, value) in [("max_queue", options.max_queue), ("max_queue_bytes", options.max_queue_bytes)] {
+            if value == 0 {
+                return Err(Error::invalid(arg, "expected a positive integer, got 0"));
+            }
+        }
         if !(options.flush_secs > 0.0 && options.flush_secs.is_finite()) {
             return Err(Error::invalid(
                 "flush_secs",

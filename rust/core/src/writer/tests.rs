@@ -191,6 +191,17 @@ fn a_suffix_with_a_separator_is_refused() {
 }
 
 #[test]
+fn an_empty_queue_bound_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for options in
+        [Options { max_queue: 0, ..Options::default() }, Options { max_queue_bytes: 0, ..Options::default() }]
+    {
+        let err = EventWriter::open(local(dir.path()), options).err().unwrap();
+        assert!(matches!(err, Error::InvalidArgument { arg: "max_queue" | "max_queue_bytes", .. }), "{err}");
+    }
+}
+
+#[test]
 fn any_positive_flush_interval_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     for flush_secs in [1e-9, 1e30, f64::MAX] {

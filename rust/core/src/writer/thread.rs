@@ -108,10 +108,9 @@ impl Stream {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             done: Condvar::new(),
-            max_queue: options.max_queue.max(1),
+            max_queue: options.max_queue,
             max_queue_bytes: options.max_queue_bytes,
-            // At least one byte: with 0 the thread would find an empty batch due, for ever.
-            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes).max(1),
+            handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes),
         });
         let thread = Thread {
             shared: Arc::clone(&shared),

@@ -1,0 +1,255 @@
+"""Remote log directories: every kind of event written to ``memory://`` and to a real S3 server
+(moto on 127.0.0.1, see s3server.py), read back by TensorBoard's own readers and compared with
+what tensorboardX writes to a local directory for the same calls."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import numpy as np
+import pytest
+import turboboard
+from conftest import accumulate, normalized, summary_events, write_with
+from turboboard import _core
+
+RNG = np.random.default_rng(7)
+IMAGE = RNG.random((3, 8, 10), dtype=np.float32)
+VALUES = RNG.normal(size=1000).astype(np.float32)
+
+
+def every_kind(w) -> None:
+    """One call of each common kind, with fixed wall times so that writers can be compared."""
+    for step in range(5):
+        w.add_scalar("loss", 1.0 / (step + 1), step, walltime=100.0 + step)
+    w.add_scalars("pair", {"a": 1.0, "b": 2.0}, 3, walltime=200.0)
+    w.add_histogram("weights", VALUES, 1, walltime=300.0)
+    w.add_image("image", IMAGE, 2, walltime=400.0)
+    w.add_text("note", "remote **markdown**", 3, walltime=500.0)
+    w.add_audio("sound", np.sin(np.linspace(0, 100, 4410)).astype(np.float32), 4, 44100, 600.0)
+
+
+def download(url: str, to) -> str:
+    """Copies every object under ``url`` to the local folder ``to``, keeping relative names."""
+    objects = _core.list_objects(url)
+    assert objects, f"nothing under {url}"
+    for object_url, size in objects:
+        relative = object_url[len(url) :].lstrip("/")
+        path = to / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _core.read_object(object_url)
+        assert len(data) == size
+        path.write_bytes(data)
+    return str(to)
+
+
+def assert_same_as_tensorboardx(ours: str, tmp_path) -> None:
+    theirs = summary_events(write_with("tensorboardX", str(tmp_path / "tbx"), every_kind))
+    mine = summary_events(ours)
+    assert len(mine) == len(theirs) > 5
+    for a, b in zip(mine, theirs):
+        a, b = normalized(a), normalized(b)
+        for x, y in zip(a.summary.value, b.summary.value):
+            if x.HasField("histo"):
+                # numpy's sum of squares is a BLAS dot product: equal to rounding.
+                assert x.histo.sum_squares == pytest.approx(y.histo.sum_squares, rel=1e-12)
+                x.histo.sum_squares = y.histo.sum_squares
+        assert a == b
+
+
+def test_memory_url_holds_what_tensorboardx_writes_locally(tmp_path):
+    url = f"memory://{uuid.uuid4().hex}/team/run"
+    with turboboard.SummaryWriter(url) as w:
+        every_kind(w)
+        assert w.get_logdir() == url
+    local = download(url, tmp_path / "copy")
+    assert_same_as_tensorboardx(local, tmp_path)
+    # add_scalars' runs beside the main one, as tensorboardX lays them out.
+    assert os.path.isdir(os.path.join(local, "pair", "a")) and os.path.isdir(
+        os.path.join(local, "pair", "b")
+    )
+    assert accumulate(os.path.join(local, "pair", "a")).Scalars("pair")[0].value == 1.0
+
+
+def test_flush_is_a_barrier_for_a_remote_log_directory(tmp_path):
+    url = f"memory://{uuid.uuid4().hex}/run"
+    w = turboboard.SummaryWriter(url, flush_secs=3600, max_queue=1000)
+    for step in range(2000):
+        w.add_scalar("x", float(step), step)
+    w.flush()
+    events = summary_events(download(url, tmp_path / "a"))
+    assert [e.step for e in events] == list(range(2000))
+    w.close()
+
+
+def test_an_unsupported_url_is_refused_and_nothing_is_written_locally(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for url in ("ftp://host/run", "hdfs://namenode/logs"):
+        with pytest.raises(ValueError, match=r"logdir: .*s3://.*gs://.*az://.*memory://"):
+            turboboard.SummaryWriter(url)
+    assert os.listdir(tmp_path) == []
+
+
+def test_storage_options_are_checked():
+    with pytest.raises(ValueError, match="storage_options"):
+        turboboard.SummaryWriter("s3://bucket/run", storage_options={"no_such_key": "1"})
+    with pytest.raises(TypeError, match="storage_options"):
+        turboboard.SummaryWriter("s3://bucket/run", storage_options=["aws_region"])
+
+
+def test_embedding_to_a_remote_log_directory(tmp_path):
+    url = f"memory://{uuid.uuid4().hex}/run"
+    mat = RNG.random((6, 4))
+    images = RNG.random((6, 3, 4, 4))
+    with turboboard.SummaryWriter(url) as w:
+        w.add_embedding(mat, metadata=list("abcdef"), label_img=images, global_step=1, tag="e")
+        w.add_embedding(mat, global_step=2, tag="f")
+    ours = download(url, tmp_path / "ours")
+    theirs = str(tmp_path / "tbx")
+    import tensorboardX
+
+    with tensorboardX.SummaryWriter(theirs) as w:
+        w.add_embedding(mat, metadata=list("abcdef"), label_img=images, global_step=1, tag="e")
+        w.add_embedding(mat, global_step=2, tag="f")
+    for name in ("00001/e/tensors.tsv", "00001/e/metadata.tsv", "00002/f/tensors.tsv"):
+        with open(os.path.join(ours, name)) as a, open(os.path.join(theirs, name)) as b:
+            assert a.read() == b.read(), name
+    with open(os.path.join(ours, "projector_config.pbtxt")) as f:
+        config = f.read()
+    assert config.count("embeddings {") == 2 and '"00001/e/sprite.png"' in config
+
+
+# -- a real S3 server -------------------------------------------------------------------
+
+
+def test_s3_run_is_read_by_tensorboard_from_the_store(s3_url, s3_server, tmp_path):
+    with turboboard.SummaryWriter(s3_url) as w:
+        every_kind(w)
+    assert_same_as_tensorboardx(download_s3(s3_server, s3_url, tmp_path / "copy"), tmp_path)
+    acc = accumulate(s3_url)  # TensorBoard's reader, on the store itself (boto3, S3_ENDPOINT)
+    assert acc.Histograms("weights")[0].step == 1
+    assert len(acc.Images("image")) == 1 and len(acc.Audio("sound")) == 1
+    assert [s.value for s in acc.Scalars("loss")] == pytest.approx([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+
+
+def test_s3_endpoint_alone_is_enough(s3_server, monkeypatch):
+    """tensorboardX users set only S3_ENDPOINT (an http:// one): that is honoured."""
+    env = s3_server.env()
+    for key in ("AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP"):
+        monkeypatch.delenv(key, raising=False)
+    for key in ("S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        monkeypatch.setenv(key, env[key])
+    url = s3_server.url(f"alias-{uuid.uuid4().hex}")
+    with turboboard.SummaryWriter(url) as w:
+        w.add_scalar("x", 1.0, 0)
+    assert any("tfevents" in key for key in s3_server.keys(url.split("/", 3)[3]))
+
+
+def test_storage_options_name_the_endpoint_and_keys(s3_server, monkeypatch):
+    for key in s3_server.env():
+        monkeypatch.delenv(key, raising=False)
+    options = {
+        "aws_endpoint": s3_server.endpoint_url,
+        "aws_access_key_id": s3_server.access_key_id,
+        "aws_secret_access_key": s3_server.secret_access_key,
+        "aws_region": s3_server.region,
+    }
+    prefix = f"options-{uuid.uuid4().hex}"
+    with turboboard.SummaryWriter(s3_server.url(prefix), storage_options=options) as w:
+        w.add_scalar("x", 1.0, 0)
+    assert len(s3_server.keys(prefix)) == 1
+
+
+def test_uploads_grow_with_what_is_new(s3_url, s3_server):
+    """2,000 flushes of one scalar each: the bytes uploaded stay within 3x the events, and there
+    is at most one upload (PUT) per flush."""
+    prefix = s3_url.split("/", 3)[3]
+    s3_server.reset_stats()
+    w = turboboard.SummaryWriter(s3_url, flush_secs=3600, max_queue=1 << 20)
+    for step in range(2000):
+        w.add_scalar("loss", float(step), step)
+        if step % 10 == 9:
+            w.flush()
+    w.close()
+    stats = s3_server.stats()
+    stored = sum(len(s3_server.read(k)) for k in s3_server.keys(prefix))
+    assert stats.puts <= 200 + 2
+    assert stats.put_body_bytes <= 3 * stored + 64 * stats.puts  # bodies, plus chunk framing
+    assert stored > 2000 * 20
+
+
+def test_a_store_that_comes_back_loses_nothing_and_duplicates_nothing(s3_url, s3_server, tmp_path):
+    w = turboboard.SummaryWriter(s3_url, flush_secs=3600)
+    for step in range(100):
+        w.add_scalar("x", float(step), step)
+    w.flush()
+    with s3_server.outage():
+        for step in range(100, 200):
+            w.add_scalar("x", float(step), step)
+        import threading
+
+        # The flush waits for the store instead of failing; it returns once the store is back.
+        done = threading.Event()
+        flusher = threading.Thread(target=lambda: (w.flush(), done.set()))
+        flusher.start()
+        assert not done.wait(2.0)
+    flusher.join(60)
+    assert done.is_set()
+    w.close()
+    steps = [e.step for e in summary_events(download_s3(s3_server, s3_url, tmp_path / "c"))]
+    assert steps == list(range(200))
+
+
+def download_s3(s3_server, url: str, to) -> str:
+    prefix = url.split("/", 3)[3]
+    for key in s3_server.keys(prefix):
+        path = to / key[len(prefix) :].lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(s3_server.read(key))
+    return str(to)
+
+
+def test_wrong_credentials_and_a_missing_bucket_raise_naming_the_url(s3_url, s3_server):
+    s3_server.fail_with(403)
+    try:
+        w = turboboard.SummaryWriter(s3_url)
+        with pytest.raises(PermissionError, match=s3_url):
+            w.flush()
+        with pytest.raises(PermissionError):
+            w.close()
+    finally:
+        s3_server.clear_faults()
+    missing = s3_url.replace(s3_server.bucket, "no-such-bucket-" + uuid.uuid4().hex[:6])
+    w = turboboard.SummaryWriter(missing)
+    with pytest.raises(FileNotFoundError, match="no-such-bucket"):
+        w.flush()
+    with pytest.raises(FileNotFoundError):
+        w.close()
+
+
+def test_twenty_writers_in_one_second_get_twenty_objects(s3_url, s3_server):
+    writers = [turboboard.SummaryWriter(s3_url) for _ in range(20)]
+    for i, w in enumerate(writers):
+        w.add_scalar("x", float(i), 0)
+    for w in writers:
+        w.close()
+    keys = s3_server.keys(s3_url.split("/", 3)[3])
+    assert len(keys) == 20
+    values = sorted(
+        e.summary.value[0].simple_value
+        for k in keys
+        for e in events_of(s3_server.read(k))
+        if e.HasField("summary")
+    )
+    assert values == [float(i) for i in range(20)]
+
+
+def events_of(data: bytes):
+    from tensorboard.compat.proto import event_pb2
+
+    out, offset = [], 0
+    while offset < len(data):
+        length = int.from_bytes(data[offset : offset + 8], "little")
+        out.append(event_pb2.Event.FromString(data[offset + 12 : offset + 12 + length]))
+        offset += 12 + length + 4
+    return out
