@@ -4,8 +4,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ndarray::ArrayViewD;
 use std::hint::black_box;
 use turboboard_bench::{noise_u8, normal_f32};
-use turboboard_core::histogram::{Bins, histogram};
 use turboboard_core::encode::{image, png};
+use turboboard_core::histogram::{Bins, histogram};
 use turboboard_core::record::{self, scalar as scalar_record};
 use turboboard_core::summary;
 

@@ -160,8 +160,12 @@ impl Remote {
             max_retries: 2,
             retry_timeout: Duration::from_secs(10),
         };
-        // Set before the settings: with_client_options replaces them (allow_http among them).
-        let client = ClientOptions::new().with_timeout(Duration::from_secs(60));
+        // An endpoint written with http:// is one the user chose: allow plain HTTP for it. Set
+        // before the settings: with_client_options replaces them (allow_http among them).
+        let http = self.environment.iter().chain(&self.options).any(|(key, value)| {
+            (key.contains("endpoint") || key.contains("base_url")) && value.starts_with("http://")
+        });
+        let client = ClientOptions::new().with_timeout(Duration::from_secs(60)).with_allow_http(http);
         let bucket_url = self.url_of(&ObjectPath::default());
         Ok(match &self.kind {
             Kind::Memory(name) => {
@@ -174,10 +178,6 @@ impl Remote {
                     .with_retry(retry.clone())
                     .with_client_options(client.clone());
                 for (key, value) in self.settings::<AmazonS3ConfigKey>()? {
-                    // An endpoint written with http:// is one the user chose: allow it.
-                    if matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://") {
-                        builder = builder.with_allow_http(true);
-                    }
                     builder = builder.with_config(key, value);
                 }
                 Arc::new(builder.build().map_err(bad)?)
