@@ -280,3 +280,34 @@ def test_gs_and_az_runs_hold_what_tensorboardx_writes(service, request, tmp_path
     events = summary_events(str(copy))
     assert events[-1].summary.value[0].tag == "after"
     assert_same_as_tensorboardx_events(events[:-1], tmp_path)
+
+
+def test_close_on_a_stuck_store_is_bounded_interruptible_and_never_reported_done(s3_url, s3_server):
+    import signal
+    import threading
+    import time
+
+    w = turboboard.SummaryWriter(s3_url)
+    w.add_scalar("x", 1.0, 0)
+    w.flush()
+    w.add_scalar("x", 2.0, 1)
+    s3_server.stall()  # requests are taken and never answered
+    try:
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            w.close(timeout=1)
+        with pytest.raises(TimeoutError):  # not closed: a second close() must not succeed
+            w.close(timeout=0.5)
+        assert time.monotonic() - start < 10
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            w.close()  # no timeout: Ctrl-C still gets through
+        assert time.monotonic() - start < 10
+    finally:
+        s3_server.resume()
+    w.close()
+    keys = s3_server.keys(s3_url.split("/", 3)[3])
+    steps = [e.step for k in keys for e in events_of(s3_server.read(k)) if e.HasField("summary")]
+    assert steps == [0, 1]

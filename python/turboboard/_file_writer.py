@@ -124,10 +124,25 @@ class FileWriter:
         if self._core is not None:
             self._core.flush()
 
-    def close(self) -> None:
-        """Writes and syncs all events, then closes the file. Calling it again does nothing."""
-        core, self._core = self._core, None
-        if core is not None:
-            if self._finalizer is not None:
-                self._finalizer.detach()
-            core.close()
+    def close(self, timeout: float | None = None) -> None:
+        """Writes and syncs all events, then closes the file. Calling it again does nothing.
+
+        Ctrl-C interrupts it, and with ``timeout`` (seconds) it raises ``TimeoutError`` once that
+        has passed; either way the file is not closed yet, and a later ``close()`` (or exit)
+        waits for it again rather than reporting success."""
+        core = self._core
+        if core is None:
+            return
+        try:
+            core.close(timeout=timeout)
+        except (TimeoutError, KeyboardInterrupt):
+            raise  # not closed: kept for the next close() and for exit
+        except BaseException:
+            self._forget_core()
+            raise
+        self._forget_core()
+
+    def _forget_core(self) -> None:
+        self._core = None
+        if self._finalizer is not None:
+            self._finalizer.detach()

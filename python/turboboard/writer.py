@@ -362,16 +362,22 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         for writer in (self.all_writers or {}).values():
             writer.flush()
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Writes and syncs everything and closes the files. Calling it again does nothing;
-        logging after it starts new event files, as tensorboardX does."""
-        writers, self.all_writers, self.file_writer, self._core = self.all_writers, None, None, None
+        logging after it starts new event files, as tensorboardX does. Ctrl-C interrupts it,
+        and with ``timeout`` (seconds, for all the run's files) it raises ``TimeoutError`` once
+        that has passed; the files not closed then are closed by the next ``close()``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         errors = []
-        for writer in (writers or {}).values():
+        for writer in list((self.all_writers or {}).values()):
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                writer.close()
+                writer.close(timeout=remaining)
+            except (TimeoutError, KeyboardInterrupt):
+                raise
             except Exception as e:
                 errors.append(e)
+        self.all_writers, self.file_writer, self._core = None, None, None
         if errors:
             raise errors[0]
 
