@@ -33,16 +33,19 @@ def test_floor(benchmark, library):
     measure(benchmark, run, rounds=5)
 
 
+SCALAR_TAGS = [f"train/metric_{i}" for i in range(10)]
+
+
+def log_scalars(w):
+    """200,000 add_scalar over 10 tags."""
+    add = w.add_scalar
+    for i in range(200_000):
+        add(SCALAR_TAGS[i % 10], i * 0.001, i // 10)
+
+
 @pytest.mark.benchmark(group="add_scalar float x200000")
 def test_add_scalar(benchmark, writer_class, new_logdir):
-    tags = [f"train/metric_{i}" for i in range(10)]
-
-    def log(w):
-        add = w.add_scalar
-        for i in range(200_000):
-            add(tags[i % 10], i * 0.001, i // 10)
-
-    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+    measure(benchmark, logging_run(writer_class, new_logdir, log_scalars), rounds=3)
 
 
 STEP_TAGS = [f"train/metric_{i}" for i in range(20)]
@@ -131,19 +134,21 @@ def test_add_images(benchmark, writer_class, new_logdir):
     measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=5)
 
 
+WEIGHTS = rng.standard_normal(10**6).astype(np.float32)
+SAMPLE = rng.integers(0, 256, (3, 512, 512), dtype=np.uint8)
+
+
+def log_training(w):
+    """2,000 steps of 20 scalars; every 100th step also a 10^6-value histogram and a 512x512
+    image."""
+    for step in range(2000):
+        for i, tag in enumerate(STEP_TAGS):
+            w.add_scalar(tag, step * 0.001 + i, step)
+        if step % 100 == 0:
+            w.add_histogram("weights", WEIGHTS, step)
+            w.add_image("sample", SAMPLE, step)
+
+
 @pytest.mark.benchmark(group="mixed training step x2000")
 def test_mixed_training_step(benchmark, writer_class, new_logdir):
-    """20 scalars a step; every 100th step also a 10^6-value histogram and a 512x512 image."""
-    tags = [f"train/metric_{i}" for i in range(20)]
-    weights = rng.standard_normal(10**6).astype(np.float32)
-    image = rng.integers(0, 256, (3, 512, 512), dtype=np.uint8)
-
-    def log(w):
-        for step in range(2000):
-            for i, tag in enumerate(tags):
-                w.add_scalar(tag, step * 0.001 + i, step)
-            if step % 100 == 0:
-                w.add_histogram("weights", weights, step)
-                w.add_image("sample", image, step)
-
-    measure(benchmark, logging_run(writer_class, new_logdir, log), rounds=3)
+    measure(benchmark, logging_run(writer_class, new_logdir, log_training), rounds=3)

@@ -125,7 +125,12 @@ def log_results(writer: SummaryWriter, model: DigitNet, val_x, val_y, step: int)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default=f"runs/digits-{datetime.now():%Y%m%d-%H%M%S}")
+    parser.add_argument(
+        "--logdir",
+        default=f"runs/digits-{datetime.now():%Y%m%d-%H%M%S}",
+        help="a local directory, or a URL such as s3://bucket/runs/digits (configured by the "
+        "usual environment variables: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)",
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -190,6 +195,14 @@ def main() -> None:
             global_step=step,
         )
 
+    if "://" in args.logdir:
+        runs = args.logdir.rstrip("/").rsplit("/", 1)[0]
+        print(
+            f"\nWrote {args.logdir}. Open it, beside the other runs in {runs}, with:\n\n"
+            f"    {tensorboard_command(runs)}\n\n(TensorBoard reads s3:// through boto3, with "
+            "S3_ENDPOINT for a server of your own), then browse to http://localhost:6006"
+        )
+        return
     runs = os.path.dirname(os.path.abspath(args.logdir))
     print(
         f"\nWrote {args.logdir}. Open it, beside the other runs in {runs}, with:\n\n"

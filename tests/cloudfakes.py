@@ -362,17 +362,6 @@ class _FakeServer(ProxiedServer):
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self):
-        try:
-            self.launch()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def launch(self) -> None:
         handler = type(self.handler.__name__, (self.handler,), {"store": self._store})
         self._http = ThreadingHTTPServer((_HOST, 0), handler)

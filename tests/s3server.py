@@ -358,6 +358,25 @@ class ProxiedServer:
     Subclasses set ``self._proxy`` when launched and define ``env()``.
     """
 
+    def launch(self) -> None:
+        """Starts the server behind its proxy (the subclass's)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stops everything; idempotent (the subclass's)."""
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            self.launch()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     _proxy: FaultProxy | None = None
 
     def env(self) -> dict[str, str]:
@@ -488,17 +507,6 @@ class S3Server(ProxiedServer):
         self.backend_port = 0
 
     # -- life cycle ----------------------------------------------------------------------
-
-    def __enter__(self) -> S3Server:
-        try:
-            self.launch()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def launch(self) -> None:
         """Starts moto, the proxy, and creates the bucket."""
