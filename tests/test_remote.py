@@ -311,3 +311,139 @@ def test_close_on_a_stuck_store_is_bounded_interruptible_and_never_reported_done
     keys = s3_server.keys(s3_url.split("/", 3)[3])
     steps = [e.step for k in keys for e in events_of(s3_server.read(k)) if e.HasField("summary")]
     assert steps == [0, 1]
+
+
+def _get_json(url: str):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_tensorboard_serves_an_s3_run_while_it_is_written_and_after(s3_url):
+    """The real ``tensorboard`` server on the s3:// log directory (its Python loader, through
+    boto3): every event once, while the writer runs (the last object grows under it) and after
+    it closed."""
+    import time
+
+    from test_tensorboard_server import serve
+
+    w = turboboard.SummaryWriter(s3_url + "/train", flush_secs=3600)
+    for step in range(50):
+        w.add_scalar("loss", float(step), step)
+    w.add_histogram("weights", VALUES, 1)
+    w.add_image("image", IMAGE, 2)
+    w.add_text("note", "remote", 3)
+    w.flush()
+    scalars = "/data/plugin/scalars/scalars?run=train&tag=loss"
+
+    def steps(base):
+        return [step for _, step, _ in _get_json(base + scalars)]
+
+    def shows(n):
+        return lambda base: len(steps(base)) >= n
+
+    with serve(s3_url, "false", shows(50)) as base:
+        assert steps(base) == list(range(50))
+        for step in range(50, 100):
+            w.add_scalar("loss", float(step), step)
+            if step % 10 == 9:
+                w.flush()  # five more uploads into the object TensorBoard is tailing
+        deadline = time.monotonic() + 60
+        while len(steps(base)) < 100 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert steps(base) == list(range(100))
+        w.add_scalar("loss", 100.0, 100)
+        w.close()
+        deadline = time.monotonic() + 60
+        while len(steps(base)) < 101 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert steps(base) == list(range(101))
+        histograms = _get_json(base + "/data/plugin/histograms/histograms?run=train&tag=weights")
+        assert [h[1] for h in histograms] == [1]
+        images = _get_json(base + "/data/plugin/images/images?run=train&tag=image&sample=0")
+        assert [i["step"] for i in images] == [2]
+        texts = _get_json(base + "/data/plugin/text/text?run=train&tag=note/text_summary")
+        assert [t["step"] for t in texts] == [3]
+
+
+def _run_python(code: str, env: dict, timeout: float = 120):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigkill_right_after_flush_loses_nothing_flushed(s3_url, s3_server, tmp_path):
+    import signal
+
+    code = f"""
+import sys, time, turboboard
+w = turboboard.SummaryWriter({s3_url!r}, flush_secs=3600, max_queue=1000)
+for step in range(3000):
+    w.add_scalar("x", float(step), step)
+w.flush()
+print("flushed", flush=True)
+for step in range(3000, 3100):
+    w.add_scalar("x", float(step), step)
+time.sleep(60)
+"""
+    proc = _run_python(code, s3_server.env())
+    try:
+        assert proc.stdout.readline().strip() == "flushed", proc.stderr.read()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(30)
+    steps = [e.step for e in summary_events(download_s3(s3_server, s3_url, tmp_path / "k"))]
+    assert steps[:3000] == list(range(3000))
+
+
+def test_a_store_gone_for_good_is_reported_at_exit_in_bounded_time(s3_server):
+    import time
+
+    from s3server import free_port
+
+    code = """
+import turboboard
+w = turboboard.SummaryWriter("s3://bucket/run", storage_options={"retry_timeout": "2"})
+w.add_scalar("x", 1.0, 0)
+"""
+    env = {**s3_server.env(), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    start = time.monotonic()
+    proc = _run_python(code, env)
+    _, stderr = proc.communicate(timeout=120)
+    assert time.monotonic() - start < 60
+    assert "may be lost" in stderr and "s3://bucket/run" in stderr, stderr
+
+
+def test_a_forked_child_uploads_its_own_stream_with_its_own_client(s3_url, s3_server, tmp_path):
+    w = turboboard.SummaryWriter(s3_url, flush_secs=3600)
+    w.add_scalar("x", 1.0, 1)
+    w.flush()
+    w.add_scalar("x", 2.0, 2)  # not flushed at the fork: the parent's, never the child's
+    pid = os.fork()
+    if pid == 0:
+        try:
+            w.add_scalar("x", 10.0, 10)
+            w.close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    w.add_scalar("x", 3.0, 3)
+    w.close()
+    keys = s3_server.keys(s3_url.split("/", 3)[3])
+    by_stream: dict[str, list[int]] = {}
+    for key in keys:
+        stream = key.rsplit(".", 1)[0]  # the name without its segment number
+        events = events_of(s3_server.read(key))
+        by_stream.setdefault(stream, []).extend(e.step for e in events if e.HasField("summary"))
+    assert sorted(by_stream.values()) == [[1, 2, 3], [10]]
