@@ -11,7 +11,7 @@ use turboboard_core::summary;
 use crate::errors::IntoPyResult;
 use crate::interop::maybe_detached;
 use crate::interop::with_typed_array;
-use crate::writer::{EventFileWriter, wall_time};
+use crate::writer::{EventFileWriter, finite_wall_time, wall_time};
 
 #[pymethods]
 impl EventFileWriter {
@@ -49,19 +49,18 @@ impl EventFileWriter {
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("NTCHW");
         gif::frame_delay(fps).py_err()?;
+        let wall_time = finite_wall_time(walltime)?;
         let size = vid_tensor.len();
-        let (frame, encoded) = with_typed_array!(vid_tensor, "vid_tensor", |array| {
+        let video = with_typed_array!(vid_tensor, "vid_tensor", |array| {
             let view = array.as_array();
-            maybe_detached(py, size, || {
-                let video = gif::from_array(view, dataformats)?;
-                let encoded = gif::encode_gif(&video, fps)?;
-                Ok(((video.height, video.width, video.channels), encoded))
-            })
-            .py_err()
+            maybe_detached(py, size, || gif::from_array(view, dataformats)).py_err()
         })?;
-        let (height, width, colorspace) = frame;
-        let value = summary::encoded_image(&tag, height, width, colorspace, encoded);
-        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+        let tag = tag.to_string();
+        self.write_later(py, video.frames.iter().map(Vec::len).sum(), move || {
+            let encoded = gif::encode_gif(&video, fps)?;
+            let value = summary::encoded_image(&tag, video.height, video.width, video.channels, encoded);
+            summary::event(vec![value], global_step, wall_time)
+        })
     }
 
     /// An image with red boxes (`box_tensor`, N x 4 `[xmin, ymin, xmax, ymax]` in pixels) and
@@ -90,19 +89,23 @@ impl EventFileWriter {
         }
         let boxes: Vec<draw::BoxCorners> =
             boxes.rows().into_iter().map(|b| [b[0], b[1], b[2], b[3]]).collect();
+        let wall_time = finite_wall_time(walltime)?;
         let size = img_tensor.len();
-        let (image, png) = with_typed_array!(img_tensor, "img_tensor", |array| {
+        let (image, scaled) = with_typed_array!(img_tensor, "img_tensor", |array| {
             let view = array.as_array();
             maybe_detached(py, size, || {
-                let mut image = image::from_array(view, dataformats)?;
-                let (width, height) = resample::scaled_size(image.width, image.height, rescale)?;
-                draw::draw_boxes(&mut image, &boxes, labels.as_deref());
-                let png = png::encode_png(&resample::resize_lanczos(&image, width, height)?)?;
-                Ok((image, png))
+                let image = image::from_array(view, dataformats)?;
+                let scaled = resample::scaled_size(image.width, image.height, rescale)?;
+                Ok((image, scaled))
             })
             .py_err()
         })?;
-        let value = summary::image(&tag, &image, png);
-        self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
+        let tag = tag.to_string();
+        self.write_later(py, image.pixels.len(), move || {
+            let mut image = image;
+            draw::draw_boxes(&mut image, &boxes, labels.as_deref());
+            let png = png::encode_png(&resample::resize_lanczos(&image, scaled.0, scaled.1)?)?;
+            summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
+        })
     }
 }

@@ -249,15 +249,10 @@ impl EventFileWriter {
             maybe_detached(py, size, || image::from_array(view, dataformats)).py_err()
         })?;
         let tag = tag.to_string();
-        let bytes = image.pixels.len();
-        let job = Box::new(move |out: &mut Vec<u8>| {
+        self.write_later(py, image.pixels.len(), move || {
             let png = png::encode_png(&image)?;
-            let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)?;
-            event.encode_raw(out);
-            Ok(())
-        });
-        let written = self.inner.write_job(bytes, job);
-        self.after_write(py, written)
+            summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
+        })
     }
 
     #[pyo3(signature = (tag, text_string, global_step = None, walltime = None))]
@@ -377,6 +372,22 @@ impl EventFileWriter {
         self.after_write(py, written)
     }
 
+    /// Queues the event `build` makes on the writer thread (where media are encoded, see
+    /// ARCHITECTURE.md), in its place among the others; `bytes` is what its inputs hold.
+    pub(crate) fn write_later(
+        &self,
+        py: Python<'_>,
+        bytes: usize,
+        build: impl FnOnce() -> turboboard_core::Result<Event> + Send + 'static,
+    ) -> PyResult<()> {
+        let job = Box::new(move |out: &mut Vec<u8>| {
+            build()?.encode_raw(out);
+            Ok(())
+        });
+        let written = self.inner.write_job(bytes, job);
+        self.after_write(py, written)
+    }
+
     /// Waits (without the GIL) if the write left the queue over its bound.
     pub(crate) fn after_write(
         &self,
@@ -398,7 +409,7 @@ pub(crate) fn wall_time(walltime: Option<f64>) -> f64 {
     walltime.unwrap_or_else(writer::now)
 }
 
-fn finite_wall_time(walltime: Option<f64>) -> PyResult<f64> {
+pub(crate) fn finite_wall_time(walltime: Option<f64>) -> PyResult<f64> {
     let wall_time = wall_time(walltime);
     summary::check_wall_time(wall_time).py_err()?;
     Ok(wall_time)
