@@ -447,3 +447,38 @@ def test_a_forked_child_uploads_its_own_stream_with_its_own_client(s3_url, s3_se
         events = events_of(s3_server.read(key))
         by_stream.setdefault(stream, []).extend(e.step for e in events if e.HasField("summary"))
     assert sorted(by_stream.values()) == [[1, 2, 3], [10]]
+
+
+def test_forks_while_another_thread_waits_for_a_flush_never_hang_the_child(s3_url, s3_server):
+    """A thread waits in flush() (the store stalls) while the main thread forks: each child
+    logs at once, never blocked by a lock the waiting thread held at the fork."""
+    import threading
+    import time
+
+    w = turboboard.SummaryWriter(s3_url, flush_secs=3600)
+    w.add_scalar("x", 1.0, 0)
+    s3_server.stall()
+    waiting = threading.Thread(target=w.flush, daemon=True)
+    try:
+        waiting.start()
+        time.sleep(0.3)
+        for _ in range(20):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    w.add_scalar("x", 2.0, 1)
+                    w.add_histogram("h", VALUES, 1)
+                finally:
+                    os._exit(0)
+            deadline = time.monotonic() + 20
+            while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    pytest.fail("a forked child hung on a lock inherited from the waiting thread")
+                time.sleep(0.01)
+            time.sleep(0.05)
+    finally:
+        s3_server.resume()
+    waiting.join(60)
+    w.close()

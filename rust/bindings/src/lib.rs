@@ -29,4 +29,13 @@ mod _core {
 
     #[pymodule_export]
     use crate::storage::{list_objects, read_object};
+
+    /// What a forked child must never find half done is done at import: the histogram's
+    /// tables and the fork handler.
+    #[pymodule_init]
+    fn init(_module: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        turboboard_core::histogram::build_tables();
+        turboboard_core::writer::watch_forks();
+        Ok(())
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use prost::Message;
 use turboboard_core::proto::Event;
-use turboboard_core::writer::{Backpressure, EventWriter};
+use turboboard_core::writer::{Backpressure, EventWriter, Waiter};
 use turboboard_core::{Error, Job, Result};
 
 pub(crate) enum Sink {
@@ -85,13 +85,6 @@ impl Sink {
         }
     }
 
-    pub(crate) fn wait_for_space(&self, timeout: Duration) -> Result<bool> {
-        match self {
-            Sink::File(writer) => writer.wait_for_space(timeout),
-            Sink::Memory(_) => Ok(true),
-        }
-    }
-
     pub(crate) fn request_flush(&self, sync: bool) -> Result<u64> {
         match self {
             Sink::File(writer) => writer.request_flush(sync),
@@ -99,10 +92,11 @@ impl Sink {
         }
     }
 
-    pub(crate) fn wait_flushed(&self, ticket: u64, timeout: Duration) -> Result<bool> {
+    /// What to wait on for a flush or for room in the queue; nothing in memory.
+    pub(crate) fn waiter(&self) -> Result<Option<Waiter>> {
         match self {
-            Sink::File(writer) => writer.wait_flushed(ticket, timeout),
-            Sink::Memory(_) => Ok(true),
+            Sink::File(writer) => writer.waiter().map(Some),
+            Sink::Memory(_) => Ok(None),
         }
     }
 

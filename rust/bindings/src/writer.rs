@@ -315,7 +315,10 @@ impl EventFileWriter {
     /// Returns once every event added before the call is written to the operating system.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         let ticket = self.inner.request_flush(false).py_err()?;
-        wait(py, None, || self.inner.wait_flushed(ticket, WAIT_SLICE))
+        match self.inner.waiter().py_err()? {
+            Some(waiter) => wait(py, None, || waiter.wait_flushed(ticket, WAIT_SLICE)),
+            None => Ok(()),
+        }
     }
 
     /// Writes and syncs everything, then closes the file. Idempotent; with `timeout` (seconds),
@@ -330,8 +333,8 @@ impl EventFileWriter {
         let slice =
             || deadline.map_or(WAIT_SLICE, |d| d.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
         // Drain first; errors and an already closed writer are left to close() to report.
-        if let Ok(ticket) = self.inner.request_flush(true) {
-            while let Ok(false) = py.detach(|| self.inner.wait_flushed(ticket, slice())) {
+        if let (Ok(ticket), Ok(Some(waiter))) = (self.inner.request_flush(true), self.inner.waiter()) {
+            while let Ok(false) = py.detach(|| waiter.wait_flushed(ticket, slice())) {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
@@ -395,7 +398,9 @@ impl EventFileWriter {
         written: turboboard_core::Result<Backpressure>,
     ) -> PyResult<()> {
         if written.py_err()? == Backpressure::Wait {
-            wait(py, None, || self.inner.wait_for_space(WAIT_SLICE))?;
+            if let Some(waiter) = self.inner.waiter().py_err()? {
+                wait(py, None, || waiter.wait_for_space(WAIT_SLICE))?;
+            }
         }
         Ok(())
     }

@@ -195,6 +195,14 @@ pub struct Histogram {
     pub bucket: Vec<f64>,
 }
 
+/// Builds the lookup tables now. A table still being built by another thread when the process
+/// forks would stay "being built" in the child for ever: build them before any thread can.
+pub fn build_tables() {
+    LazyLock::force(&TENSORFLOW);
+    LazyLock::force(&TENSORFLOW_F32);
+    LazyLock::force(&TENSORFLOW_F16);
+}
+
 /// The default edges, as `SummaryWriter.default_bins` holds them.
 pub fn tensorflow_edges() -> &'static [f64] {
     &TENSORFLOW.edges

@@ -69,7 +69,7 @@ impl Default for Options {
 pub enum Backpressure {
     /// Nothing: go on.
     None,
-    /// The queue is over its byte bound: call [`EventWriter::wait_for_space`] (without the GIL).
+    /// The queue is over its byte bound: call [`Waiter::wait_for_space`] (without the GIL).
     Wait,
 }
 
@@ -160,27 +160,24 @@ impl EventWriter {
         self.current()?.queue(|batch| batch.push_job(bytes, job))
     }
 
-    /// Waits up to `timeout` for the batch to drop below its byte bound; true if it did.
-    pub fn wait_for_space(&self, timeout: Duration) -> Result<bool> {
-        self.current()?.wait_for_space(timeout)
-    }
-
     /// Asks the writer thread to write everything queued so far to storage (and to the disk
-    /// with `sync`). Returns a ticket for [`Self::wait_flushed`].
+    /// with `sync`). Returns a ticket for [`Waiter::wait_flushed`].
     pub fn request_flush(&self, sync: bool) -> Result<u64> {
         self.current()?.request_flush(sync)
     }
 
-    /// Waits up to `timeout` for the flush of `ticket`; true once it is done.
-    pub fn wait_flushed(&self, ticket: u64, timeout: Duration) -> Result<bool> {
-        self.current()?.wait_flushed(ticket, timeout)
+    /// What a caller waits on (a flush, room in the queue), taken while it can still block
+    /// others (with the GIL held): the waits themselves never lock the writer, so a fork from
+    /// another thread during one cannot leave the child a lock held for ever.
+    pub fn waiter(&self) -> Result<Waiter> {
+        Ok(Waiter(self.current()?))
     }
 
     /// Flushes and waits; a barrier: every event queued before the call is written when it
     /// returns `Ok`.
     pub fn flush(&self, sync: bool, timeout: Duration) -> Result<()> {
         let ticket = self.request_flush(sync)?;
-        if self.wait_flushed(ticket, timeout)? {
+        if self.waiter()?.wait_flushed(ticket, timeout)? {
             Ok(())
         } else {
             Err(Error::Timeout("flush did not finish in time"))
@@ -233,6 +230,27 @@ impl EventWriter {
             Some(stream) if !slot.closed => Ok(Arc::clone(stream)),
             _ => Err(Error::Closed("the writer is closed")),
         }
+    }
+}
+
+/// Registers the fork handler now, before any thread could be registering it when the process
+/// forks.
+pub fn watch_forks() {
+    fork::generation();
+}
+
+/// The stream of a writer, to wait on; see [`EventWriter::waiter`].
+pub struct Waiter(Arc<Stream>);
+
+impl Waiter {
+    /// Waits up to `timeout` for the batch to drop below its byte bound; true if it did.
+    pub fn wait_for_space(&self, timeout: Duration) -> Result<bool> {
+        self.0.wait_for_space(timeout)
+    }
+
+    /// Waits up to `timeout` for the flush of `ticket`; true once it is done.
+    pub fn wait_flushed(&self, ticket: u64, timeout: Duration) -> Result<bool> {
+        self.0.wait_flushed(ticket, timeout)
     }
 }
 

@@ -61,7 +61,7 @@ fn syncs_on_the_way_leave_every_record_whole() {
     let steps = 100_000; // about 3 MB: syncs on the way
     for step in 0..steps {
         if w.write_event(&scalar_event(step)).unwrap() == Backpressure::Wait {
-            assert!(w.wait_for_space(LONG).unwrap());
+            assert!(w.waiter().unwrap().wait_for_space(LONG).unwrap());
         }
     }
     let path = w.path().unwrap();
@@ -222,7 +222,7 @@ fn backpressure_when_the_byte_bound_is_reached() {
     for step in 0..1000 {
         if w.write_event(&scalar_event(step)).unwrap() == Backpressure::Wait {
             waited = true;
-            assert!(w.wait_for_space(LONG).unwrap());
+            assert!(w.waiter().unwrap().wait_for_space(LONG).unwrap());
         }
     }
     assert!(waited);
@@ -241,7 +241,7 @@ fn threads_logging_at_once_write_whole_records() {
             s.spawn(move || {
                 for i in 0..5000 {
                     if w.write_event(&scalar_event(t * 10_000 + i)).unwrap() == Backpressure::Wait {
-                        w.wait_for_space(LONG).unwrap();
+                        w.waiter().unwrap().wait_for_space(LONG).unwrap();
                     }
                 }
             });
