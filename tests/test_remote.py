@@ -482,3 +482,36 @@ def test_forks_while_another_thread_waits_for_a_flush_never_hang_the_child(s3_ur
         s3_server.resume()
     waiting.join(60)
     w.close()
+
+
+LABELS = RNG.integers(0, 2, 50)
+PREDICTIONS = RNG.random(50)
+VERTICES = RNG.random((1, 20, 3))
+
+
+def plugin_kinds(w) -> None:
+    w.add_pr_curve("pr", LABELS, PREDICTIONS, 1, walltime=700.0)
+    w.add_mesh("mesh", VERTICES, global_step=1, walltime=800.0)
+    boxes = np.array([[1.0, 1.0, 6.0, 5.0]])
+    w.add_image_with_boxes("boxes", IMAGE, boxes, 1, walltime=900.0)
+    w.add_custom_scalars_multilinechart(["loss"], title="curves")
+    w.add_hparams({"lr": 0.1, "opt": "adam"}, {"hparam/acc": 0.9}, name="hp")
+
+
+def test_plugin_kinds_to_a_remote_log_directory(tmp_path):
+    """PR curves, meshes, boxes, custom scalars and hparams (with its run beside the main one):
+    the same events as tensorboardX's, but for wall times the anchors stamp themselves, map
+    order and PNG bytes (decoded pixels compared)."""
+    from plugin_events import comparable
+
+    url = f"memory://{uuid.uuid4().hex}/run"
+    with turboboard.SummaryWriter(url) as w:
+        plugin_kinds(w)
+    ours = download(url, tmp_path / "ours")
+    theirs = write_with("tensorboardX", str(tmp_path / "tbx"), plugin_kinds)
+    for run in ("", "hp"):
+        mine = summary_events(os.path.join(ours, run))
+        other = summary_events(os.path.join(theirs, run))
+        assert mine and len(mine) == len(other), run
+        for a, b in zip(mine, other):
+            assert comparable(normalized(a)) == comparable(normalized(b))
