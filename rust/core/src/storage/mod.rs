@@ -17,7 +17,7 @@ pub(crate) use local::LocalFile;
 #[cfg(test)]
 pub(crate) use local::SYNC_BYTES;
 pub(crate) use remote::Client;
-pub use remote::{DEFAULT_RETRY_SECS, Remote, SCHEMES};
+pub use remote::Remote;
 pub(crate) use segments::Segments;
 
 /// A log directory: a local folder, or a prefix in an object store.

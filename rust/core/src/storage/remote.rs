@@ -25,12 +25,11 @@ use tokio::runtime::Runtime;
 use crate::error::{Error, IoContext, Result};
 
 /// The schemes a log directory URL may have, as the `ValueError` for another one lists them.
-pub const SCHEMES: &str =
-    "s3://, s3a://, gs://, az://, abfs://, abfss://, memory://, file:// (or a local path)";
+const SCHEMES: &str = "s3://, s3a://, gs://, az://, abfs://, abfss://, memory://, file:// (or a local path)";
 
 /// How long an upload is retried, by default, before its error is raised: long enough to ride
 /// out a store that restarts.
-pub const DEFAULT_RETRY_SECS: f64 = 120.0;
+const DEFAULT_RETRY_SECS: f64 = 120.0;
 
 /// The storage option that sets the retry window (ours, not object_store's).
 const RETRY_OPTION: &str = "retry_timeout";
@@ -71,18 +70,20 @@ impl Remote {
     /// The remote log directory `url` names, or `None` for a local path (a `file://` URL
     /// included). `options` are object_store's configuration keys, and `retry_timeout`.
     pub fn parse(url: &str, options: &[(String, String)]) -> Result<Option<Remote>> {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            if !options.is_empty() {
-                return Err(Error::invalid("storage_options", "only apply to a log directory URL"));
+        let local = |options: &[(String, String)]| {
+            if options.is_empty() {
+                Ok(None)
+            } else {
+                Err(Error::invalid("storage_options", "only apply to a remote log directory's URL"))
             }
-            return Ok(None);
         };
+        let Some((scheme, rest)) = url.split_once("://") else { return local(options) };
         let kind = match scheme.to_ascii_lowercase().as_str() {
             "s3" | "s3a" => Kind::S3,
             "gs" => Kind::Gcs,
             "az" | "abfs" | "abfss" | "azure" | "adl" => Kind::Azure,
             "memory" => Kind::Memory(rest.split('/').next().unwrap_or_default().to_owned()),
-            "file" => return Ok(None),
+            "file" => return local(options),
             other => {
                 return Err(Error::invalid(
                     "logdir",
@@ -128,15 +129,6 @@ impl Remote {
         };
         remote.store()?; // reports a bad option now, on the caller's thread, without any I/O
         Ok(Some(remote))
-    }
-
-    /// The log directory `name` inside this one (an `add_scalars` run, say).
-    pub fn join(&self, name: &str) -> Result<Remote> {
-        let mut joined = self.clone();
-        joined.url = format!("{}/{}", self.url, name);
-        joined.prefix = ObjectPath::parse(format!("{}/{name}", self.prefix))
-            .map_err(|e| Error::invalid("logdir", format!("not a valid object path: {e}")))?;
-        Ok(joined)
     }
 
     /// The object `name` (`/`-separated, made safe by the caller) in this directory.
