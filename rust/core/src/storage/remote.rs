@@ -159,41 +159,25 @@ impl Remote {
         });
         let client = ClientOptions::new().with_timeout(Duration::from_secs(60)).with_allow_http(http);
         let bucket_url = self.url_of(&ObjectPath::default());
+        // The three builders have the same methods but no common trait.
+        macro_rules! build {
+            ($builder:ty, $key:ty) => {{
+                let mut builder =
+                    <$builder>::new().with_url(bucket_url).with_retry(retry).with_client_options(client);
+                for (key, value) in self.settings::<$key>()? {
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(builder.build().map_err(bad)?)
+            }};
+        }
         Ok(match &self.kind {
             Kind::Memory(name) => {
                 let mut stores = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
                 Arc::clone(stores.entry(name.clone()).or_default()) as Arc<dyn ObjectStore>
             }
-            Kind::S3 => {
-                let mut builder = AmazonS3Builder::new()
-                    .with_url(bucket_url)
-                    .with_retry(retry.clone())
-                    .with_client_options(client.clone());
-                for (key, value) in self.settings::<AmazonS3ConfigKey>()? {
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(builder.build().map_err(bad)?)
-            }
-            Kind::Gcs => {
-                let mut builder = GoogleCloudStorageBuilder::new()
-                    .with_url(bucket_url)
-                    .with_retry(retry.clone())
-                    .with_client_options(client.clone());
-                for (key, value) in self.settings::<GoogleConfigKey>()? {
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(builder.build().map_err(bad)?)
-            }
-            Kind::Azure => {
-                let mut builder = MicrosoftAzureBuilder::new()
-                    .with_url(bucket_url)
-                    .with_retry(retry.clone())
-                    .with_client_options(client.clone());
-                for (key, value) in self.settings::<AzureConfigKey>()? {
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(builder.build().map_err(bad)?)
-            }
+            Kind::S3 => build!(AmazonS3Builder, AmazonS3ConfigKey),
+            Kind::Gcs => build!(GoogleCloudStorageBuilder, GoogleConfigKey),
+            Kind::Azure => build!(MicrosoftAzureBuilder, AzureConfigKey),
         })
     }
 }
