@@ -316,29 +316,39 @@ def exit_without_close(
 
 def exit_on_stuck_disk(lib: str, root: str) -> Outcome:
     """The disk stops answering writes; the script ends without close(). Prints ``exited=``
-    (seconds) from the last exit handler: how long the interpreter's exit took for the writer.
-    The mount is torn down right after, so that the process can finish."""
+    (seconds) from the last exit handler: how long the interpreter's exit took for the writer."""
+    code = """
+        import atexit, sys, time
+        start = time.monotonic()
+        atexit.register(lambda: print(f"exited={time.monotonic() - start:.1f}", flush=True))
+        w = SummaryWriter(LOGDIR)
+        if "turboboard" in sys.modules:
+            # The exit timeout is 30 s; shorter here to keep the test short.
+            import turboboard._process
+            turboboard._process._EXIT_TIMEOUT_SECS = 2.0
+        for i in range(20):
+            w.add_scalar("x", float(i), i)
+        STICK()  # the next write waits for ever
+        for i in range(20, 40):
+            w.add_scalar("x", float(i), i)
+        start = time.monotonic()
+        """
+    return run_on_stuck_disk(lib, root, code, until="exited=")
+
+
+def run_on_stuck_disk(lib: str, root: str, code: str, until: str) -> Outcome:
+    """Runs ``code`` against a disk that stops answering writes once the code calls
+    ``STICK()`` (``LOGDIR`` is a directory on it), until it prints ``until``; then the mount is
+    torn down, so that the process (whose writer thread waits in the kernel) can finish. A
+    script that did not print ``until`` within 20 s counts as hung."""
     with slow_disk(root, delay=0) as (mountpoint, _):
-        logdir = os.path.join(mountpoint, "run")
         stuck = os.path.join(root, "stuck")
-        code = f"""
-            import atexit, sys, time
-            start = time.monotonic()
-            atexit.register(lambda: print(f"exited={{time.monotonic() - start:.1f}}", flush=True))
-            w = SummaryWriter({logdir!r})
-            if "turboboard" in sys.modules:
-                # The exit timeout is 30 s; shorter here to keep the test short.
-                import turboboard._process
-                turboboard._process._EXIT_TIMEOUT_SECS = 2.0
-            for i in range(20):
-                w.add_scalar("x", float(i), i)
-            open({stuck!r}, "w").close()  # the next write waits for ever
-            for i in range(20, 40):
-                w.add_scalar("x", float(i), i)
-            start = time.monotonic()
-            """
+        prelude = (
+            f"LOGDIR = {os.path.join(mountpoint, 'run')!r}\n"
+            f"def STICK():\n    open({stuck!r}, 'w').close()\n"
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-c", IMPORTS[lib] + textwrap.dedent(code)],
+            [sys.executable, "-c", IMPORTS[lib] + "\n" + prelude + textwrap.dedent(code)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -350,11 +360,11 @@ def exit_on_stuck_disk(lib: str, root: str) -> Outcome:
         reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
         reader.start()
         deadline = start + 20
-        while not any("exited=" in x for x in lines) and time.monotonic() < deadline:
+        while not any(until in x for x in lines) and time.monotonic() < deadline:
             if proc.poll() is not None:
                 break
             time.sleep(0.05)
-        in_time = any("exited=" in x for x in lines)
+        in_time = any(until in x for x in lines)
     # The mount is gone: anything the process still waited on has failed.
     try:
         proc.wait(timeout=30)
@@ -364,8 +374,42 @@ def exit_on_stuck_disk(lib: str, root: str) -> Outcome:
     reader.join(timeout=5)
     assert proc.stderr is not None
     out, err = "".join(lines), proc.stderr.read()
-    # Exit handlers that finished only once the mount was torn down count as a hang.
+    # A script that got there only once the mount was torn down counts as a hang.
     return Outcome(proc.returncode if in_time else None, out, err, time.monotonic() - start)
+
+
+def close_on_stuck_disk(lib: str, root: str) -> Outcome:
+    """The disk stops answering writes; then close(): with a timeout (turboboard's), twice, and
+    without one, interrupted by SIGINT half a second in. Prints ``timeout1=``/``timeout2=``
+    (seconds) for each close that timed out, then ``interrupted=`` for the Ctrl-C (or
+    ``closed=`` if a close returned)."""
+    code = """
+        import os, signal, sys, threading, time
+        w = SummaryWriter(LOGDIR)
+        for i in range(20):
+            w.add_scalar("x", float(i), i)
+        w.flush()
+        STICK()  # the next write waits for ever
+        for i in range(20, 40):
+            w.add_scalar("x", float(i), i)
+        if "turboboard" in sys.modules:
+            for n, timeout in ((1, 1.0), (2, 0.5)):
+                start = time.monotonic()
+                try:
+                    w.close(timeout=timeout)
+                    print(f"closed{n}=1", flush=True)
+                except TimeoutError:
+                    print(f"timeout{n}={time.monotonic() - start:.1f}", flush=True)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        start = time.monotonic()
+        try:
+            w.close()
+            print("closed=1", flush=True)
+        except KeyboardInterrupt:
+            print(f"interrupted={time.monotonic() - start:.1f}", flush=True)
+        os._exit(0)
+        """
+    return run_on_stuck_disk(lib, root, code, until="interrupted=")
 
 
 def report_error_then_close(code: str, since: str) -> str:
@@ -826,6 +870,7 @@ SCENARIOS = {
         lib, root, os_exit_after_flush=True
     ),
     "stuck disk at exit": exit_on_stuck_disk,
+    "stuck disk, close() with a timeout, then Ctrl-C": close_on_stuck_disk,
     "disk full (256 KiB tmpfs)": disk_full,
     "disk full, periodic flush only": lambda lib, root: disk_full(lib, root, "periodic"),
     "fsync fails (EIO) after 2 MiB": failing_sync,

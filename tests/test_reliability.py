@@ -56,6 +56,16 @@ def test_exit_on_a_stuck_disk_is_bounded(tmp_path):
     assert "may be lost" in outcome.stderr
 
 
+def test_close_on_a_stuck_disk_times_out_is_interruptible_and_never_reported_done(tmp_path):
+    outcome = _mounted(scenarios.close_on_stuck_disk, LIB, str(tmp_path))
+    assert not outcome.hung, outcome.stderr
+    marks = outcome.marks()
+    # close(timeout=1) and then close(timeout=0.5): both time out, the second too (the first did
+    # not close the writer); close() without a timeout ends at Ctrl-C.
+    assert float(marks["timeout1"]) < 3 and float(marks["timeout2"]) < 3, marks
+    assert float(marks["interrupted"]) < 3, marks
+
+
 def test_a_failed_sync_on_the_way_raises_eio_at_the_next_flush(tmp_path):
     # The writer syncs every MiB in the background: a disk that lost data says so there,
     # long before close().
