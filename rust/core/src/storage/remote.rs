@@ -256,10 +256,11 @@ impl Client {
         let deadline = Instant::now() + self.remote.retry;
         let mut backoff = FIRST_BACKOFF;
         let mut tried = false;
+        // One copy for every try: a payload's clones share its bytes.
+        let payload = PutPayload::from(bytes.to_vec());
         loop {
             let options = PutOptions { mode: mode.clone(), ..Default::default() };
-            let payload = PutPayload::from(bytes.to_vec());
-            match self.runtime.block_on(self.store.put_opts(path, payload, options)) {
+            match self.runtime.block_on(self.store.put_opts(path, payload.clone(), options)) {
                 Ok(_) => return Ok(()),
                 Err(object_store::Error::AlreadyExists { .. })
                     if tried && matches!(self.get(path), Ok(Some((ref got, _))) if got[..] == *bytes) =>
