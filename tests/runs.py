@@ -99,6 +99,55 @@ def _custom_tensors(w) -> None:
         w.file_writer.add_summary(summary, step, _wall(step))
 
 
+def write_odd_tensors(logdir: str) -> None:
+    """Tensors TensorBoard reads that the usual writers do not make: typed values rather than
+    bytes, one value for several elements (it repeats), strings, float16, bools, and an
+    untagged one named by its node. (tbparse 0.0.9 fails on integer values: not in its tests.)"""
+    import tensorboardX
+    from tensorboardX.proto.summary_pb2 import Summary
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+    def shape(*dims):
+        return TensorShapeProto(dim=[TensorShapeProto.Dim(size=d) for d in dims])
+
+    half = np.array([1.5, -2.0], dtype=np.float16).view(np.uint16).tolist()
+    values = [
+        Summary.Value(
+            tag="int64",
+            tensor=TensorProto(dtype="DT_INT64", tensor_shape=shape(3), int64_val=[1, -2, 3]),
+        ),
+        Summary.Value(
+            tag="int32",
+            tensor=TensorProto(dtype="DT_INT32", tensor_shape=shape(2, 2), int_val=[7, 8, 9, 10]),
+        ),
+        Summary.Value(
+            tag="splat",
+            tensor=TensorProto(dtype="DT_FLOAT", tensor_shape=shape(4), float_val=[2.0]),
+        ),
+        Summary.Value(
+            tag="strings",
+            tensor=TensorProto(
+                dtype="DT_STRING", tensor_shape=shape(2), string_val=[b"a", b"\xffb"]
+            ),
+        ),
+        Summary.Value(
+            tag="half", tensor=TensorProto(dtype="DT_HALF", tensor_shape=shape(2), half_val=half)
+        ),
+        Summary.Value(
+            tag="bool",
+            tensor=TensorProto(dtype="DT_BOOL", tensor_shape=shape(2), bool_val=[True, False]),
+        ),
+        Summary.Value(
+            node_name="node",
+            tensor=TensorProto(dtype="DT_DOUBLE", tensor_shape=shape(), double_val=[0.5]),
+        ),
+    ]
+    with tensorboardX.SummaryWriter(logdir) as w:
+        for step in range(2):
+            w.file_writer.add_summary(Summary(value=values), step, _wall(step))
+
+
 def write_tensorboardx(logdir: str) -> None:
     import tensorboardX
 
@@ -236,7 +285,7 @@ COLUMNS = {
     "images": [*COMMON, "width", "height", "colorspace", "encoded"],
     "audio": [*COMMON, "sample_rate", "num_channels", "length_frames", "content_type", "encoded"],
     "text": [*COMMON, "value"],
-    "tensors": [*COMMON, "plugin", "dtype", "shape", "data"],
+    "tensors": [*COMMON, "plugin", "dtype", "shape", "data", "strings"],
     "hparams": [*COMMON, "value"],
 }
 
@@ -266,7 +315,8 @@ def _tensor_columns(tensor) -> dict:
         if array.dtype == object
         else np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
     )
-    return {"dtype": dtype, "shape": list(array.shape), "data": data}
+    strings = list(tensor.string_val) if array.dtype == object else []
+    return {"dtype": dtype, "shape": list(array.shape), "data": data, "strings": strings}
 
 
 def _text(tensor) -> str:
@@ -348,7 +398,9 @@ def raw_table(logdir: str, kind: str):
             loader = event_file_loader.LegacyEventFileLoader(os.path.join(directory, name))
             for event in loader.Load():
                 for value in event.summary.value:
-                    tag = value.tag
+                    # TensorBoard names an untagged tensor by its node (old-style summaries).
+                    tensor = value.WhichOneof("value") == "tensor"
+                    tag = value.node_name if tensor and not value.tag else value.tag
                     if value.HasField("metadata") and tag not in plugins:
                         plugins[tag] = _plugin(value.metadata)
                     head = {

@@ -244,12 +244,11 @@ def _combine(frames: list, pivot: bool, extra: set[str]):
     if stacked.empty:
         return pd.DataFrame()
     group = _group_columns(stacked, pivot, extra)
-    stacked.sort_values(group, ignore_index=True, inplace=True)
+    stacked = stacked.sort_values(group, ignore_index=True)
     if not pivot:
         return stacked
     by: list = group if group else [True] * len(stacked)
-    merged = stacked.groupby(by, sort=False).aggregate(_merge_values)
-    merged.reset_index(inplace=True)
+    merged = stacked.groupby(by, sort=False).aggregate(_merge_values).reset_index()
     ends = ("step", "wall_time", "dir_name", "file_name")
     middle = sorted(c for c in stacked.columns if c not in ends)
     columns = ["step", *middle, "wall_time", "dir_name", "file_name"]
@@ -262,7 +261,7 @@ def _merge_values(s):
     import pandas as pd
 
     if len(s) == 1:
-        return s
+        return s.iloc[0]
     values: list = []
     for x in s:
         if isinstance(x, list):
