@@ -105,6 +105,20 @@ def test_event_types_and_errors_as_tbparse(runs_dir):
         SummaryReader(os.path.join(runs_dir, "missing"))
 
 
+def test_tags_as_tbparse(runs_dir):
+    """Hparams by name: tbparse lists them in protobuf's map order, which changes from one
+    process to the next (upb seeds its hash)."""
+    kinds = set(KINDS_WITHOUT_TENSORFLOW)
+    ours, other = SummaryReader(runs_dir, event_types=kinds), theirs(runs_dir, event_types=kinds)
+    ours_tags, their_tags = ours.tags, other.tags
+    hparams = ours_tags.pop("hparams")
+    assert hparams == ["bn", "lr", "opt", "layers"]  # tbx/hp's sorted, then torch/hp's new one
+    assert sorted(their_tags.pop("hparams")) == sorted(hparams)
+    assert ours_tags == their_tags
+    assert ours.get_tags("text") == ["notes/text_summary", "other note/text_summary"]
+    assert SummaryReader(runs_dir, event_types={"text"}).get_tags("scalars") == []
+
+
 def test_a_frame_is_a_copy(runs_dir):
     reader = SummaryReader(runs_dir)
     frame = reader.scalars

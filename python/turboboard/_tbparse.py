@@ -120,6 +120,7 @@ class SummaryReader:
             raise ValueError(f"File or directory not found: {log_path}")
         self._tree = _Node.of(log_path)
         self._frames: dict[str, Any] = {}
+        self._rows: dict[tuple[str, str], tuple | None] = {}
 
     @property
     def log_path(self) -> str:
@@ -134,6 +135,32 @@ class SummaryReader:
         if event_type not in self._frames:
             self._frames[event_type] = self._read(event_type)
         return self._frames[event_type].copy()
+
+    @property
+    def tags(self) -> dict[str, list[str]]:
+        return self.get_tags()
+
+    def get_tags(self, event_type: str | None = None):
+        """tbparse's tags: each kind's tags in tree order, each once (text tags as stored, with
+        tensorboardX's "/text_summary"); [] for a kind not read. A file's hparams come sorted
+        by name (tbparse's come in protobuf's map order, which changes between processes)."""
+        if event_type is not None and event_type not in ALL_EVENT_TYPES:
+            raise ValueError(f"Unknown event_type: {event_type}")
+        kinds = (
+            [event_type]
+            if event_type
+            else [IMAGES, AUDIO, HISTOGRAMS, SCALARS, TENSORS, HPARAMS, TEXT]
+        )
+        tags: dict[str, list[str]] = {}
+        for kind in kinds:
+            found: dict[str, None] = {}
+            if kind in self._event_types:
+                for node in self._tree.files():
+                    rows = self._leaf_rows(kind, node)
+                    if rows is not None:
+                        found.update(dict.fromkeys(rows[0]))
+            tags[kind] = list(found)
+        return tags[event_type] if event_type else tags
 
     @property
     def scalars(self):
@@ -166,11 +193,22 @@ class SummaryReader:
     def __repr__(self) -> str:
         return f"SummaryReader(log_path='{self._log_path}')"
 
+    def _leaf_rows(self, kind: str, node: _Node):
+        """One file's rows of ``kind`` (see ``_rows``), read once; None for a file that is not
+        an event file (TensorBoard's loader reads nothing from it)."""
+        key = (kind, node.path)
+        if key not in self._rows:
+            event_file = "tfevents" in os.path.basename(node.path)
+            self._rows[key] = _rows(kind, node.path) if event_file else None
+        return self._rows[key]
+
     def _read(self, kind: str):
         import pandas as pd
 
         leaves = {
-            node.path: _leaf_frame(kind, node, self._pivot, self._extra_columns)
+            node.path: _leaf_frame(
+                kind, node, self._leaf_rows(kind, node), self._pivot, self._extra_columns
+            )
             for node in self._tree.files()
         }
         if self._pivot or kind == HPARAMS:
@@ -314,10 +352,6 @@ def _rows(kind: str, path: str):
     order = _tag_order(tags)
     df = df.iloc[order].reset_index(drop=True)
     tags = tags[order]
-    if kind == TEXT:
-        tags = np.array(
-            [t[: -len(_TEXT_SUFFIX)] if t.endswith(_TEXT_SUFFIX) else t for t in tags], dtype=object
-        )
     values: dict[str, Any] = {}
     n = len(df)
     if kind == SCALARS:
@@ -347,17 +381,19 @@ def _rows(kind: str, path: str):
     return tags, steps, walls, values
 
 
-def _leaf_frame(kind: str, node: _Node, pivot: bool, extra: set[str]):
-    """The DataFrame tbparse builds for one file (``_parse_events``): its columns in tbparse's
-    order, values typed as pandas infers them from tbparse's lists."""
+def _leaf_frame(kind: str, node: _Node, rows, pivot: bool, extra: set[str]):
+    """The DataFrame tbparse builds for one file (``_parse_events``) from its ``rows``: its
+    columns in tbparse's order, values typed as pandas infers them from tbparse's lists."""
     import pandas as pd
 
-    if "tfevents" not in os.path.basename(node.path):
-        return pd.DataFrame()  # TensorBoard's loader reads nothing from other files
-    tags, steps, walls, values = _rows(kind, node.path)
-    n = len(tags)
-    if n == 0:
+    if rows is None or len(rows[0]) == 0:
         return pd.DataFrame()
+    tags, steps, walls, values = rows
+    n = len(tags)
+    if kind == TEXT:
+        tags = np.array(
+            [t[: -len(_TEXT_SUFFIX)] if t.endswith(_TEXT_SUFFIX) else t for t in tags], dtype=object
+        )
     always, optional = _VALUES[kind]
     names = always + [c for c in optional if c in extra]
     cols: dict[str, Any] = {}
