@@ -2,7 +2,8 @@
 turboboard with fixed values and wall times (file names still carry the time and host).
 
     logdir/                   tensorboardX scalars at the top: the run TensorBoard calls "."
-    logdir/tbx/               tensorboardX: every kind, custom tensors, one display_name scalar
+    logdir/tbx/               tensorboardX: every kind, custom tensors, one display_name scalar,
+                              two session starts of hparams
     logdir/tbx/multi/{train,eval}/   its add_scalars
     logdir/tbx/hp/            its add_hparams
     logdir/torch/             torch: every kind, new-style scalars (float32 and float64)
@@ -150,6 +151,7 @@ def write_odd_tensors(logdir: str) -> None:
 
 def write_tensorboardx(logdir: str) -> None:
     import tensorboardX
+    from tensorboardX.summary import hparams
 
     rng = np.random.default_rng(1)
     with tensorboardX.SummaryWriter(logdir) as w:
@@ -159,6 +161,10 @@ def write_tensorboardx(logdir: str) -> None:
             w.add_scalars("multi", {"train": step * 1.5, "eval": -step}, step, walltime=_wall(step))
         _media(w, rng)
         _custom_tensors(w)
+        # Two session starts in one file: TensorBoard (and tbparse) keep the first.
+        for step, lr in enumerate((0.5, 0.25)):
+            _, start, _ = hparams({"lr": lr, "opt": "x"}, {"hp/acc": 0.0})
+            w.file_writer.add_summary(start, step, _wall(step))
         w.add_hparams({"lr": 0.1, "opt": "adam", "bn": True}, {"hp/acc": 0.9}, name="hp")
 
 

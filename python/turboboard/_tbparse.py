@@ -346,6 +346,15 @@ def _rows(kind: str, path: str):
     elif kind == TENSORS:
         df = _read_file(TENSORS, path)
         df = df[~df["plugin"].isin(["text", "hparams"])]
+    elif kind == HPARAMS:
+        df = _read_file(HPARAMS, path)
+        if len(df):
+            # tbparse keeps a file's first session start (its accumulator keeps a tag's first
+            # metadata): the rows of one add_hparams share its event's step and time.
+            first = (df["step"] == df["step"].iloc[0]) & (
+                df["wall_time"] == df["wall_time"].iloc[0]
+            )
+            df = df[first.to_numpy() & (np.cumsum(~first.to_numpy()) == 0)]
     else:
         df = _read_file(kind, path)
     tags = np.asarray(df["tag"].astype(object)) if len(df) else np.empty(0, object)
