@@ -105,6 +105,14 @@ def test_event_types_and_errors_as_tbparse(runs_dir):
         SummaryReader(os.path.join(runs_dir, "missing"))
 
 
+def test_text_alone_keeps_every_event(runs_dir):
+    """tbparse without "tensors" keeps one text event per tag (its accumulator then keeps one
+    tensor per tag); the drop-in gives every one, as tbparse does with "tensors"."""
+    ours = SummaryReader(runs_dir, event_types={"text"}).text
+    assert_frame_equal(ours, their_frame(theirs(runs_dir, event_types={"text", "tensors"}), "text"))
+    assert len(their_frame(theirs(runs_dir, event_types={"text"}), "text")) < len(ours)
+
+
 def test_tags_as_tbparse(runs_dir):
     """Hparams by name: tbparse lists them in protobuf's map order, which changes from one
     process to the next (upb seeds its hash)."""
