@@ -212,7 +212,7 @@ def test_a_corrupt_record_is_skipped_with_a_warning(tmp_path):
     reads the rest."""
     _, bad, _ = runs.corrupt_logdir(str(tmp_path))
     directory = os.path.dirname(bad)
-    with pytest.warns(UserWarning, match="corrupt"):
+    with pytest.warns(RuntimeWarning, match="corrupt"):
         ours = SummaryReader(directory).scalars
     other = their_frame(theirs(directory), "scalars")
     assert list(ours.columns) == list(other.columns) and list(ours.dtypes) == list(other.dtypes)
