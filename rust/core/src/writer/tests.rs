@@ -1,6 +1,6 @@
 //! The writer against real files: barriers, flush intervals, closing, naming, failures, fork.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::Path;
 use std::time::Instant;
 use std::{io, thread};
@@ -19,7 +19,8 @@ fn scalar_event(step: i64) -> Event {
 }
 
 fn read_events(path: &Path) -> Vec<Event> {
-    record::Reader::new(File::open(path).unwrap()).map(|r| Event::decode(&r.unwrap()[..]).unwrap()).collect()
+    let bytes = std::fs::read(path).unwrap();
+    record::Records::new(&bytes).map(|r| Event::decode(r.unwrap()).unwrap()).collect()
 }
 
 fn local(dir: &Path) -> LogDir {
@@ -304,7 +305,7 @@ fn remote_events(url: &str) -> Vec<Event> {
     for (object, _) in crate::storage::list_objects(&remote).unwrap() {
         let LogDir::Remote(one) = LogDir::parse(&object, &[]).unwrap() else { unreachable!() };
         let bytes = crate::storage::get_object(&one).unwrap();
-        events.extend(record::Reader::new(&bytes[..]).map(|r| Event::decode(&r.unwrap()[..]).unwrap()));
+        events.extend(record::Records::new(&bytes).map(|r| Event::decode(r.unwrap()).unwrap()));
     }
     events
 }
