@@ -783,6 +783,43 @@ def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     return outcome
 
 
+def unencodable_event(lib: str, root: str) -> Outcome:
+    """Scalars and images around one video that passes ``add_video``'s checks but that no GIF
+    can hold (65,536 pixels wide; a GIF's side is 65,535 at most): turboboard finds out on its
+    writer thread. Prints what each call raised (``ok`` if nothing): ``video=`` (the
+    ``add_video``), ``flush1=`` (the flush right after it), then, after more events,
+    ``flush2=`` and ``close=``."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import numpy as np
+        def attempt(name, call, *args):
+            try:
+                call(*args)
+                print(f"{{name}}=ok", flush=True)
+            except Exception as e:
+                print(f"{{name}}={{type(e).__name__}}: {{e}}".replace("\\n", " "), flush=True)
+        w = SummaryWriter({logdir!r})
+        image = np.full((3, 8, 8), 0.5, dtype=np.float32)
+        for i in range(5):
+            w.add_scalar("x", float(i), i)
+            w.add_image("img", image, i)
+        wide = np.zeros((1, 1, 3, 1, 65536), dtype=np.uint8)
+        attempt("video", w.add_video, "v", wide, 5)
+        attempt("flush1", w.flush)
+        for i in range(5, 10):
+            w.add_scalar("x", float(i), i)
+            w.add_image("img", image, i)
+        attempt("flush2", w.flush)
+        attempt("close", w.close)
+        """,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
 # The comparison table.
 
 
@@ -852,6 +889,13 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
     if name.startswith("close twice"):
         calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
         return f"{status}; after close: {calls}"
+    if name.startswith("an event that cannot"):
+        return (
+            f"{status}; add_video: {m.get('video', '?')[:40]}; next flush: "
+            f"{m.get('flush1', '?')[:40]}; later: {m.get('flush2')}, close {m.get('close')}; "
+            f"{len(f.steps('x'))}/10 scalars, {len(f.steps('img'))}/10 images, "
+            f"{len(f.steps('v'))} videos"
+        )
     if name.startswith("slow disk"):
         return (
             f"{status}; peak RSS +{m.get('peak_mb')} MB; longest call {m.get('longest')} s, "
@@ -899,6 +943,7 @@ SCENARIOS = {
     ),
     "close twice, calls after close, flush from threads": close_flush_misuse,
     "slow disk (FUSE, 5 ms per 128 KiB write), 40 MiB producer": slow_disk_producer,
+    "an event that cannot be encoded (a 65,536-pixel-wide video)": unencodable_event,
 }
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import scenarios
 import turboboard
-from conftest import event_files, summary_events
+from conftest import accumulate, event_files, summary_events
 
 LIB = "turboboard"
 
@@ -214,6 +214,23 @@ def test_slow_disk_bounds_memory_and_waits_without_the_gil(tmp_path):
     assert int(marks["spins_while_blocked"]) > 1000
     assert_valid(outcome.files)
     assert outcome.files.steps("t/text_summary") == list(range(40))
+
+
+def test_an_event_that_cannot_be_encoded_is_reported_once_and_the_run_goes_on(tmp_path):
+    outcome = scenarios.unencodable_event(LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    # add_video's checks pass; the GIF fails on the writer thread. The flush that waits for it
+    # raises, naming the argument and what went wrong, and only that call.
+    assert marks["video"] == "ok", marks
+    assert marks["flush1"].startswith("ArgumentError: vid_tensor: "), marks
+    assert "left out" in marks["flush1"] and "too large for a GIF" in marks["flush1"], marks
+    assert (marks["flush2"], marks["close"]) == ("ok", "ok"), marks
+    assert_valid(outcome.files)
+    acc = accumulate(str(tmp_path / "run"))
+    assert [e.step for e in acc.Scalars("x")] == list(range(10))
+    assert [e.step for e in acc.Images("img")] == list(range(10))
+    assert acc.Tags()["images"] == ["img"]
 
 
 def test_max_queue_hands_events_to_the_disk(logdir):
