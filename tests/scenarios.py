@@ -783,6 +783,41 @@ def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     return outcome
 
 
+def memory_after_large_event(lib: str, root: str) -> Outcome:
+    """One 100 MB ``add_audio`` (25 million float32 samples), flushed, then a few scalars, each
+    flushed, with the writer left open. Prints ``kept_mb``: how much more memory (RSS, from
+    /proc/self/statm) the process holds than before the clip was made."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import gc, os
+        import numpy as np
+        page = os.sysconf("SC_PAGE_SIZE")
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+        w = SummaryWriter({logdir!r})
+        w.add_scalar("x", 0.0, 0)
+        w.flush()
+        before = rss()
+        clip = np.full(25_000_000, 0.25, dtype=np.float32)
+        w.add_audio("big", clip, 0, 44100)
+        w.flush()
+        del clip
+        gc.collect()
+        for step in range(1, 4):
+            w.add_scalar("x", float(step), step)
+            w.flush()
+        print(f"kept_mb={{(rss() - before) / 2**20:.1f}}")
+        w.close()
+        """,
+        timeout=120,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
 def unencodable_event(lib: str, root: str) -> Outcome:
     """Scalars and images around one video that passes ``add_video``'s checks but that no GIF
     can hold (65,536 pixels wide; a GIF's side is 65,535 at most): turboboard finds out on its
@@ -889,6 +924,8 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
     if name.startswith("close twice"):
         calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
         return f"{status}; after close: {calls}"
+    if name.startswith("memory after"):
+        return f"{status}; {m.get('kept_mb')} MB kept"
     if name.startswith("an event that cannot"):
         return (
             f"{status}; add_video: {m.get('video', '?')[:40]}; next flush: "
@@ -943,6 +980,7 @@ SCENARIOS = {
     ),
     "close twice, calls after close, flush from threads": close_flush_misuse,
     "slow disk (FUSE, 5 ms per 128 KiB write), 40 MiB producer": slow_disk_producer,
+    "memory after one 100 MB add_audio, writer open": memory_after_large_event,
     "an event that cannot be encoded (a 65,536-pixel-wide video)": unencodable_event,
 }
 
