@@ -783,6 +783,74 @@ def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     return outcome
 
 
+def fork_while_threads_wait(lib: str, root: str, forks: int = 20, delay: float = 0.02) -> Outcome:
+    """On a disk slower than the producers (``delay`` s per 128 KiB write), three threads call
+    flush() in a loop and three log 1 MiB texts into a full queue (turboboard's
+    ``max_queue_bytes``), so they keep waiting, while the main thread forks ``forks`` times.
+    Each child logs a scalar and a histogram through the inherited writer and closes it; a child
+    not done within 20 s is killed. Prints ``children=`` (each child's exit code, or ``hung``),
+    ``flushes=`` and ``texts=`` (what the waiting threads got through meanwhile)."""
+    with slow_disk(root, delay) as (mountpoint, backing):
+        logdir = os.path.join(mountpoint, "run")
+        extra = ", max_queue_bytes=1 << 20" if lib == "turboboard" else ""
+        outcome = run(
+            lib,
+            f"""
+            import os, threading, time
+            import numpy as np
+            w = SummaryWriter({logdir!r}{extra})
+            text = "x" * (1 << 20)
+            stop = False
+            counts = {{"flushes": 0, "texts": 0}}
+            def flushes():
+                while not stop:
+                    w.flush()
+                    counts["flushes"] += 1
+            def texts():
+                while not stop:
+                    w.add_text("t", text, counts["texts"])
+                    counts["texts"] += 1
+            # Each wait that ends or times out takes the writer's locks without the GIL: the more
+            # waiters, the more forks land in such a moment.
+            threads = [threading.Thread(target=f) for f in (flushes, texts) * 3]
+            for t in threads:
+                t.start()
+            time.sleep(0.5)
+            children = []
+            for k in range({forks}):
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        w.add_scalar("child", float(k), k)
+                        w.add_histogram("h", np.arange(100.0) * k, k)
+                        w.close()
+                        code = 0
+                    finally:
+                        os._exit(code)
+                deadline = time.monotonic() + 20
+                while (ended := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+                    if time.monotonic() > deadline:
+                        os.kill(pid, 9)
+                        os.waitpid(pid, 0)
+                        break
+                    time.sleep(0.01)
+                hung = ended == (0, 0)
+                children.append("hung" if hung else str(os.waitstatus_to_exitcode(ended[1])))
+            stop = True
+            for t in threads:
+                t.join()
+            w.close()
+            print(f"children={{','.join(children)}}")
+            print(f"flushes={{counts['flushes']}}")
+            print(f"texts={{counts['texts']}}")
+            """,
+            timeout=180,
+        )
+        outcome.files = read_files(os.path.join(backing, "run"))
+    return outcome
+
+
 def memory_after_large_event(lib: str, root: str) -> Outcome:
     """One 100 MB ``add_audio`` (25 million float32 samples), flushed, then a few scalars, each
     flushed, with the writer left open. Prints ``kept_mb``: how much more memory (RSS, from
@@ -924,6 +992,9 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
     if name.startswith("close twice"):
         calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
         return f"{status}; after close: {calls}"
+    if name.startswith("20 forks"):
+        children = m.get("children", "").split(",")
+        return f"{status}; {children.count('0')}/20 children done, {children.count('hung')} hung"
     if name.startswith("memory after"):
         return f"{status}; {m.get('kept_mb')} MB kept"
     if name.startswith("an event that cannot"):
@@ -980,6 +1051,9 @@ SCENARIOS = {
     ),
     "close twice, calls after close, flush from threads": close_flush_misuse,
     "slow disk (FUSE, 5 ms per 128 KiB write), 40 MiB producer": slow_disk_producer,
+    "20 forks while threads wait in flush() and on a full queue (slow disk)": (
+        fork_while_threads_wait
+    ),
     "memory after one 100 MB add_audio, writer open": memory_after_large_event,
     "an event that cannot be encoded (a 65,536-pixel-wide video)": unencodable_event,
 }

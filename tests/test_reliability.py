@@ -216,6 +216,22 @@ def test_slow_disk_bounds_memory_and_waits_without_the_gil(tmp_path):
     assert outcome.files.steps("t/text_summary") == list(range(40))
 
 
+def test_forks_while_threads_wait_on_a_slow_disk_never_hang_the_children(tmp_path):
+    outcome = _mounted(scenarios.fork_while_threads_wait, LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    # No child blocked on a lock a waiting thread held at the fork; the threads kept waiting
+    # and getting through meanwhile.
+    assert marks["children"] == ",".join(["0"] * 20), marks
+    assert int(marks["flushes"]) > 0 and int(marks["texts"]) > 0, marks
+    assert_valid(outcome.files)
+    assert sorted(outcome.files.steps("child")) == list(range(20))
+    assert sorted(outcome.files.steps("h")) == list(range(20))
+    # Each child wrote its own file, and only its own events.
+    child_files = [v for v in outcome.files.values if ("child", v[0][1]) in v]
+    assert len(child_files) == 20 and all(len(v) == 2 for v in child_files)
+
+
 def test_memory_taken_by_one_large_event_is_given_back(tmp_path):
     outcome = scenarios.memory_after_large_event(LIB, str(tmp_path))
     assert outcome.returncode == 0, outcome.stderr
