@@ -3,9 +3,7 @@
 
 use half::bf16;
 use half::slice::HalfBitsSliceExt;
-use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
-};
+use numpy::{PyArray1, PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -14,7 +12,7 @@ use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue};
 
 use crate::errors::IntoPyResult;
 use crate::interop::with_typed_array;
-use crate::interop::{contiguous, maybe_detached};
+use crate::interop::{contiguous, maybe_detached, readonly};
 use crate::writer::{EventFileWriter, wall_time};
 
 /// A hyperparameter value as the Python layer normalizes it (a bool, a str or a float).
@@ -48,14 +46,16 @@ impl EventFileWriter {
         &self,
         py: Python<'_>,
         tag: PyBackedStr,
-        labels: PyReadonlyArrayDyn<'_, f64>,
+        labels: &Bound<'_, PyArrayDyn<f64>>,
         predictions: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         num_thresholds: u32,
-        weights: Option<PyReadonlyArrayDyn<'_, f64>>,
+        weights: Option<&Bound<'_, PyArrayDyn<f64>>>,
         walltime: Option<f64>,
     ) -> PyResult<()> {
+        let labels = readonly(labels, "labels")?;
         let labels = contiguous(&labels);
+        let weights = weights.map(|w| readonly(w, "weights")).transpose()?;
         let weights = weights.as_ref().map(contiguous);
         let size = predictions.len();
         let data = with_typed_array!(predictions, "predictions", |array| {
@@ -80,12 +80,12 @@ impl EventFileWriter {
         &self,
         py: Python<'_>,
         tag: PyBackedStr,
-        true_positive_counts: PyReadonlyArray1<'_, f64>,
-        false_positive_counts: PyReadonlyArray1<'_, f64>,
-        true_negative_counts: PyReadonlyArray1<'_, f64>,
-        false_negative_counts: PyReadonlyArray1<'_, f64>,
-        precision: PyReadonlyArray1<'_, f64>,
-        recall: PyReadonlyArray1<'_, f64>,
+        true_positive_counts: &Bound<'_, PyArray1<f64>>,
+        false_positive_counts: &Bound<'_, PyArray1<f64>>,
+        true_negative_counts: &Bound<'_, PyArray1<f64>>,
+        false_negative_counts: &Bound<'_, PyArray1<f64>>,
+        precision: &Bound<'_, PyArray1<f64>>,
+        recall: &Bound<'_, PyArray1<f64>>,
         global_step: Option<i64>,
         num_thresholds: u32,
         walltime: Option<f64>,
@@ -100,7 +100,8 @@ impl EventFileWriter {
         ];
         let columns = rows[0].1.len();
         let mut data = Vec::with_capacity(rows.len() * columns);
-        for (name, row) in &rows {
+        for (name, row) in rows {
+            let row = readonly(row, name)?;
             if row.len() != columns {
                 return Err(PyValueError::new_err(format!(
                     "{name}: expected {columns} values like true_positive_counts, got {}",
@@ -199,7 +200,7 @@ impl EventFileWriter {
                 summary::tensor(&tag, &contiguous(&array), &shape).py_err()
             })?,
             Some("bfloat16") => {
-                let bits = tensor.cast::<PyArrayDyn<u16>>()?.readonly();
+                let bits = readonly(tensor.cast::<PyArrayDyn<u16>>()?, "tensor")?;
                 let bits = contiguous(&bits);
                 let values: &[bf16] = bits.reinterpret_cast();
                 summary::tensor(&tag, values, &shape).py_err()?
@@ -210,10 +211,10 @@ impl EventFileWriter {
                     return Err(PyValueError::new_err("tensor: complex values need a last dimension of 2"));
                 }
                 if let Ok(pairs) = tensor.cast::<PyArrayDyn<f32>>() {
-                    let pairs = pairs.readonly();
+                    let pairs = readonly(pairs, "tensor")?;
                     summary::complex_tensor(&tag, Complex::C64(&contiguous(&pairs)), shape).py_err()?
                 } else {
-                    let pairs = tensor.cast::<PyArrayDyn<f64>>()?.readonly();
+                    let pairs = readonly(tensor.cast::<PyArrayDyn<f64>>()?, "tensor")?;
                     summary::complex_tensor(&tag, Complex::C128(&contiguous(&pairs)), shape).py_err()?
                 }
             }

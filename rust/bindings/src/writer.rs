@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use numpy::{PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use prost::Message;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -25,7 +25,7 @@ use turboboard_core::record::scalar as scalar_record;
 use turboboard_core::summary;
 
 use crate::errors::IntoPyResult;
-use crate::interop::{WAIT_SLICE, contiguous, maybe_detached, wait, with_typed_array};
+use crate::interop::{WAIT_SLICE, contiguous, maybe_detached, readonly, wait, with_typed_array};
 
 /// Writes events to a new event file in `logdir`, on a background thread. Methods for each kind
 /// of summary live in `#[pymethods]` blocks beside the code that builds it.
@@ -175,9 +175,10 @@ impl EventFileWriter {
         values: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         walltime: Option<f64>,
-        bins: Option<PyReadonlyArray1<'_, f64>>,
+        bins: Option<&Bound<'_, PyArray1<f64>>>,
         max_bins: Option<usize>,
     ) -> PyResult<()> {
+        let bins = bins.map(|b| readonly(b, "bins")).transpose()?;
         let edges = match &bins {
             Some(edges) => Some(
                 edges.as_slice().map_err(|_| PyValueError::new_err("bins: expected a contiguous array"))?,
