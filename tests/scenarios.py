@@ -923,6 +923,91 @@ def unencodable_event(lib: str, root: str) -> Outcome:
     return outcome
 
 
+def array_borrowed_for_writing(lib: str, root: str) -> Outcome:
+    """Another Rust extension holds the caller's array for writing: the scenario takes the
+    borrow through rust-numpy's shared borrow checking API (the capsule
+    ``_RUST_NUMPY_BORROW_CHECKING_API`` on numpy's ``multiarray`` module, which the first
+    rust-numpy extension to borrow an array publishes), exactly as such an extension does, calls
+    ``add_*`` with the array, releases the borrow and calls again. Prints ``<case>_borrowed=``
+    and ``<case>_released=`` (``ok`` or what was raised) for each case, and ``api=`` (the API's
+    version, or ``none`` if no extension published it)."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import ctypes
+        import numpy as np
+        try:
+            from numpy._core import multiarray
+        except ImportError:  # numpy 1
+            from numpy.core import multiarray
+
+        def attempt(call):
+            try:
+                call()
+                return "ok"
+            except BaseException as e:  # rust-numpy's PanicException is a BaseException
+                return f"{{type(e).__name__}}: {{e}}".replace("\\n", " ")
+
+        w = SummaryWriter({logdir!r})
+        w.add_histogram("first", np.arange(3.0), 0)  # turboboard's first borrow publishes the API
+        capsule = getattr(multiarray, "_RUST_NUMPY_BORROW_CHECKING_API", None)
+        shared = None
+        if capsule is not None:
+            get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+            get_pointer.restype = ctypes.c_void_p
+            get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+            # PYFUNCTYPE: called with the GIL held, as rust-numpy's entry points require.
+            Borrow = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+            Release = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+            class Shared(ctypes.Structure):
+                # rust-numpy's struct Shared (src/borrow/shared.rs), version 1.
+                _fields_ = [
+                    ("version", ctypes.c_uint64),
+                    ("flags", ctypes.c_void_p),
+                    ("acquire", Borrow),
+                    ("acquire_mut", Borrow),
+                    ("release", Release),
+                    ("release_mut", Release),
+                ]
+
+            name = b"_RUST_NUMPY_BORROW_CHECKING_API"
+            shared = Shared.from_address(get_pointer(capsule, name))
+        print(f"api={{shared.version if shared else 'none'}}")
+
+        values = np.linspace(0.0, 1.0, 1000)
+        image = np.full((3, 8, 8), 0.5)
+        labels = np.array([0.0, 1.0, 1.0, 0.0])
+        edges = np.array([0.0, 0.5, 1.0])
+        cases = [
+            ("histogram", values, lambda: w.add_histogram("h", values, 1)),
+            ("bins", edges, lambda: w.add_histogram("hb", values, 1, bins=edges)),
+            ("image", image, lambda: w.add_image("img", image, 1)),
+            ("labels", labels, lambda: w.add_pr_curve("pr", labels, np.linspace(0, 1, 4), 1)),
+        ]
+        try:
+            import ml_dtypes  # numpy's bfloat16: add_tensor reads it as 16-bit patterns
+
+            bf16 = np.arange(4.0).astype(ml_dtypes.bfloat16)
+            cases.append(("bfloat16", bf16, lambda: w.add_tensor("t", bf16, 1)))
+        except ImportError:
+            pass
+        for case, array, call in cases:
+            if shared is not None:
+                assert shared.acquire_mut(shared.flags, id(array)) == 0
+            print(f"{{case}}_borrowed={{attempt(call)}}", flush=True)
+            if shared is not None:
+                shared.release_mut(shared.flags, id(array))
+            print(f"{{case}}_released={{attempt(call)}}", flush=True)
+        w.close()
+        """,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
 # The comparison table.
 
 
@@ -1004,6 +1089,9 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
             f"{len(f.steps('x'))}/10 scalars, {len(f.steps('img'))}/10 images, "
             f"{len(f.steps('v'))} videos"
         )
+    if name.startswith("an array borrowed"):
+        borrowed = {k: v.split(":")[0] for k, v in m.items() if k.endswith("_borrowed")}
+        return f"{status}; API {m.get('api')}; while borrowed: {borrowed}"
     if name.startswith("slow disk"):
         return (
             f"{status}; peak RSS +{m.get('peak_mb')} MB; longest call {m.get('longest')} s, "
@@ -1056,6 +1144,7 @@ SCENARIOS = {
     ),
     "memory after one 100 MB add_audio, writer open": memory_after_large_event,
     "an event that cannot be encoded (a 65,536-pixel-wide video)": unencodable_event,
+    "an array borrowed for writing by another Rust extension": array_borrowed_for_writing,
 }
 
 

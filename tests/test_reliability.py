@@ -6,6 +6,7 @@ subprocess with a timeout, so a hang fails the test instead of stalling the suit
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import time
 
@@ -257,6 +258,33 @@ def test_an_event_that_cannot_be_encoded_is_reported_once_and_the_run_goes_on(tm
     assert [e.step for e in acc.Scalars("x")] == list(range(10))
     assert [e.step for e in acc.Images("img")] == list(range(10))
     assert acc.Tags()["images"] == ["img"]
+
+
+def test_an_array_borrowed_for_writing_by_another_extension_raises_value_error(tmp_path):
+    outcome = scenarios.array_borrowed_for_writing(LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    assert marks["api"] == "1", marks  # the layout the scenario's ctypes structure describes
+    args = {"histogram": "values", "bins": "bins", "image": "img_tensor", "labels": "labels"}
+    if importlib.util.find_spec("ml_dtypes"):
+        args["bfloat16"] = "tensor"
+    # While borrowed: a ValueError naming the argument (never rust-numpy's PanicException, nor
+    # its TypeError naming none); once released, the same call works.
+    for case, arg in args.items():
+        borrowed = marks[f"{case}_borrowed"]
+        assert borrowed.startswith(f"ValueError: {arg}: "), marks
+        assert "borrowed for writing" in borrowed, marks
+        assert marks[f"{case}_released"] == "ok", marks
+    assert_valid(outcome.files)
+    tags = accumulate(str(tmp_path / "run")).Tags()
+    assert sorted(tags["histograms"]) == ["first", "h", "hb"]
+    assert tags["images"] == ["img"]
+    assert sorted(tags["tensors"]) == sorted(["pr"] + (["t"] if "bfloat16" in args else []))
+    # Each event was written once, by the call made after the release.
+    assert sorted(outcome.files.all_values) == sorted(
+        [("first", 0), ("h", 1), ("hb", 1), ("img", 1), ("pr", 1)]
+        + ([("t", 1)] if "bfloat16" in args else [])
+    )
 
 
 def test_max_queue_hands_events_to_the_disk(logdir):
