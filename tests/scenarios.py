@@ -733,54 +733,63 @@ def close_flush_misuse(lib: str, root: str) -> Outcome:
     return outcome
 
 
+def run_on_slow_disk(lib: str, root: str, delay: float, queue_bytes: int, code: str) -> Outcome:
+    """Runs ``code`` against a disk that takes ``delay`` s per 128 KiB write, with ``LOGDIR`` a
+    directory on it and ``OPTIONS`` the writer's keyword arguments (turboboard's
+    ``max_queue_bytes=queue_bytes``); the outcome's files are what reached the disk."""
+    with slow_disk(root, delay) as (mountpoint, backing):
+        options = {"max_queue_bytes": queue_bytes} if lib == "turboboard" else {}
+        prelude = f"LOGDIR = {os.path.join(mountpoint, 'run')!r}\nOPTIONS = {options!r}\n"
+        outcome = run(lib, prelude + textwrap.dedent(code), timeout=180)
+        outcome.files = read_files(os.path.join(backing, "run"))
+    return outcome
+
+
 def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     """A producer of 40 MiB of text against a disk that takes ``delay`` s per 128 KiB write,
     with a Python thread spinning beside it. Prints ``peak_mb`` (the most the RSS grew, sampled
     by that thread),
     ``spins_while_blocked`` (the spinner's progress during the call that waited longest) and
     ``longest`` (that call's seconds)."""
-    with slow_disk(root, delay) as (mountpoint, backing):
-        logdir = os.path.join(mountpoint, "run")
-        extra = ", max_queue_bytes=2 << 20" if lib == "turboboard" else ""
-        outcome = run(
-            lib,
-            f"""
-            import os, threading, time
-            w = SummaryWriter({logdir!r}{extra})
-            text = "x" * (1 << 20)
-            spins = 0
-            done = False
-            page = os.sysconf("SC_PAGE_SIZE")
-            def rss():
-                with open("/proc/self/statm") as f:
-                    return int(f.read().split()[1]) * page
-            base = peak = rss()
-            def spin():
-                global spins, peak
-                while not done:
-                    spins += 1
-                    if spins % 1000 == 0:
-                        peak = max(peak, rss())
-            spinner = threading.Thread(target=spin)
-            spinner.start()
-            longest, spun = 0.0, 0
-            for i in range(40):
-                before, t = spins, time.monotonic()
-                w.add_text("t", text, i)
-                took = time.monotonic() - t
-                if took > longest:
-                    longest, spun = took, spins - before
-            done = True
-            spinner.join()
-            print(f"peak_mb={{(peak - base) / 2**20:.1f}}")
-            print(f"longest={{longest:.3f}}")
-            print(f"spins_while_blocked={{spun}}")
-            w.close()
-            """,
-            timeout=120,
-        )
-        outcome.files = read_files(os.path.join(backing, "run"))
-    return outcome
+    return run_on_slow_disk(
+        lib,
+        root,
+        delay,
+        2 << 20,
+        """
+        import os, threading, time
+        w = SummaryWriter(LOGDIR, **OPTIONS)
+        text = "x" * (1 << 20)
+        spins = 0
+        done = False
+        page = os.sysconf("SC_PAGE_SIZE")
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+        base = peak = rss()
+        def spin():
+            global spins, peak
+            while not done:
+                spins += 1
+                if spins % 1000 == 0:
+                    peak = max(peak, rss())
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        longest, spun = 0.0, 0
+        for i in range(40):
+            before, t = spins, time.monotonic()
+            w.add_text("t", text, i)
+            took = time.monotonic() - t
+            if took > longest:
+                longest, spun = took, spins - before
+        done = True
+        spinner.join()
+        print(f"peak_mb={(peak - base) / 2**20:.1f}")
+        print(f"longest={longest:.3f}")
+        print(f"spins_while_blocked={spun}")
+        w.close()
+        """,
+    )
 
 
 def fork_while_threads_wait(lib: str, root: str, forks: int = 20, delay: float = 0.02) -> Outcome:
@@ -790,65 +799,62 @@ def fork_while_threads_wait(lib: str, root: str, forks: int = 20, delay: float =
     Each child logs a scalar and a histogram through the inherited writer and closes it; a child
     not done within 20 s is killed. Prints ``children=`` (each child's exit code, or ``hung``),
     ``flushes=`` and ``texts=`` (what the waiting threads got through meanwhile)."""
-    with slow_disk(root, delay) as (mountpoint, backing):
-        logdir = os.path.join(mountpoint, "run")
-        extra = ", max_queue_bytes=1 << 20" if lib == "turboboard" else ""
-        outcome = run(
-            lib,
-            f"""
-            import os, threading, time
-            import numpy as np
-            w = SummaryWriter({logdir!r}{extra})
-            text = "x" * (1 << 20)
-            stop = False
-            counts = {{"flushes": 0, "texts": 0}}
-            def flushes():
-                while not stop:
-                    w.flush()
-                    counts["flushes"] += 1
-            def texts():
-                while not stop:
-                    w.add_text("t", text, counts["texts"])
-                    counts["texts"] += 1
-            # Each wait that ends or times out takes the writer's locks without the GIL: the more
-            # waiters, the more forks land in such a moment.
-            threads = [threading.Thread(target=f) for f in (flushes, texts) * 3]
-            for t in threads:
-                t.start()
-            time.sleep(0.5)
-            children = []
-            for k in range({forks}):
-                pid = os.fork()
-                if pid == 0:
-                    code = 1
-                    try:
-                        w.add_scalar("child", float(k), k)
-                        w.add_histogram("h", np.arange(100.0) * k, k)
-                        w.close()
-                        code = 0
-                    finally:
-                        os._exit(code)
-                deadline = time.monotonic() + 20
-                while (ended := os.waitpid(pid, os.WNOHANG)) == (0, 0):
-                    if time.monotonic() > deadline:
-                        os.kill(pid, 9)
-                        os.waitpid(pid, 0)
-                        break
-                    time.sleep(0.01)
-                hung = ended == (0, 0)
-                children.append("hung" if hung else str(os.waitstatus_to_exitcode(ended[1])))
-            stop = True
-            for t in threads:
-                t.join()
-            w.close()
-            print(f"children={{','.join(children)}}")
-            print(f"flushes={{counts['flushes']}}")
-            print(f"texts={{counts['texts']}}")
-            """,
-            timeout=180,
-        )
-        outcome.files = read_files(os.path.join(backing, "run"))
-    return outcome
+    return run_on_slow_disk(
+        lib,
+        root,
+        delay,
+        1 << 20,
+        f"""
+        import os, threading, time
+        import numpy as np
+        w = SummaryWriter(LOGDIR, **OPTIONS)
+        text = "x" * (1 << 20)
+        stop = False
+        counts = {{"flushes": 0, "texts": 0}}
+        def flushes():
+            while not stop:
+                w.flush()
+                counts["flushes"] += 1
+        def texts():
+            while not stop:
+                w.add_text("t", text, counts["texts"])
+                counts["texts"] += 1
+        # Each wait that ends or times out takes the writer's locks without the GIL: the more
+        # waiters, the more forks land in such a moment.
+        threads = [threading.Thread(target=f) for f in (flushes, texts) * 3]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        children = []
+        for k in range({forks}):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    w.add_scalar("child", float(k), k)
+                    w.add_histogram("h", np.arange(100.0) * k, k)
+                    w.close()
+                    code = 0
+                finally:
+                    os._exit(code)
+            deadline = time.monotonic() + 20
+            while (ended := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.01)
+            hung = ended == (0, 0)
+            children.append("hung" if hung else str(os.waitstatus_to_exitcode(ended[1])))
+        stop = True
+        for t in threads:
+            t.join()
+        w.close()
+        print(f"children={{','.join(children)}}")
+        print(f"flushes={{counts['flushes']}}")
+        print(f"texts={{counts['texts']}}")
+        """,
+    )
 
 
 def memory_after_large_event(lib: str, root: str) -> Outcome:
