@@ -3,12 +3,12 @@
 
 use half::bf16;
 use half::slice::HalfBitsSliceExt;
-use numpy::{PyArray1, PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use turboboard_core::proto::{Category, Layout};
-use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue};
+use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue, pr_curve};
 
 use crate::errors::IntoPyResult;
 use crate::interop::with_typed_array;
@@ -61,12 +61,7 @@ impl EventFileWriter {
         let data = with_typed_array!(predictions, "predictions", |array| {
             let predictions = contiguous(&array);
             maybe_detached(py, size, || {
-                turboboard_core::summary::pr_curve::compute(
-                    &labels,
-                    &predictions,
-                    weights.as_deref(),
-                    num_thresholds,
-                )
+                pr_curve::compute(&labels, &predictions, weights.as_deref(), num_thresholds)
             })
             .py_err()
         })?;
@@ -80,12 +75,12 @@ impl EventFileWriter {
         &self,
         py: Python<'_>,
         tag: PyBackedStr,
-        true_positive_counts: &Bound<'_, PyArray1<f64>>,
-        false_positive_counts: &Bound<'_, PyArray1<f64>>,
-        true_negative_counts: &Bound<'_, PyArray1<f64>>,
-        false_negative_counts: &Bound<'_, PyArray1<f64>>,
-        precision: &Bound<'_, PyArray1<f64>>,
-        recall: &Bound<'_, PyArray1<f64>>,
+        true_positive_counts: &Bound<'_, PyArrayDyn<f64>>,
+        false_positive_counts: &Bound<'_, PyArrayDyn<f64>>,
+        true_negative_counts: &Bound<'_, PyArrayDyn<f64>>,
+        false_negative_counts: &Bound<'_, PyArrayDyn<f64>>,
+        precision: &Bound<'_, PyArrayDyn<f64>>,
+        recall: &Bound<'_, PyArrayDyn<f64>>,
         global_step: Option<i64>,
         num_thresholds: u32,
         walltime: Option<f64>,
@@ -98,18 +93,10 @@ impl EventFileWriter {
             ("precision", precision),
             ("recall", recall),
         ];
-        let columns = rows[0].1.len();
-        let mut data = Vec::with_capacity(rows.len() * columns);
-        for (name, row) in rows {
-            let row = readonly(row, name)?;
-            if row.len() != columns {
-                return Err(PyValueError::new_err(format!(
-                    "{name}: expected {columns} values like true_positive_counts, got {}",
-                    row.len()
-                )));
-            }
-            data.extend(row.as_array().iter().map(|&x| x as f32));
-        }
+        let read = rows.iter().map(|(name, row)| readonly(row, name)).collect::<PyResult<Vec<_>>>()?;
+        let values: Vec<_> = read.iter().map(contiguous).collect();
+        let data =
+            pr_curve::raw(std::array::from_fn(|i| (rows[i].0, read[i].shape(), &*values[i]))).py_err()?;
         let value = summary::pr_curve(&tag, data, num_thresholds);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
