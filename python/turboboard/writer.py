@@ -23,11 +23,6 @@ from ._projector import ProjectorMethods
 __all__ = ["FileWriter", "PatchedSummaryWriter", "SummaryWriter"]
 
 
-def _walltime_overflow(walltime: Any) -> ValueError:
-    # The core takes a float: an int beyond a float's range is refused as not finite.
-    return ValueError(f"walltime: expected a finite number of seconds, got {walltime!r}")
-
-
 class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods):
     """Writes entries directly to event files in ``logdir`` to be consumed by TensorBoard.
 
@@ -179,10 +174,9 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
                 # Without the two empty strings, which the core would convert for nothing.
                 core.add_scalar(tag, scalar_value, global_step, walltime)
         except OverflowError:
-            # Off the fast path: an int step beyond 64 bits (step() raises naming it), or else
-            # an int walltime beyond a float's range.
+            # Off the fast path: an int step beyond 64 bits; step() raises naming it.
             _convert.step(global_step)
-            raise _walltime_overflow(walltime) from None
+            raise
 
     def add_scalar_dict(
         self,
@@ -220,8 +214,6 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         except UnicodeEncodeError as e:
             # The core names its own argument, tags.
             raise ValueError(f"tag_scalar_dict: a tag is not valid text: {e}") from None
-        except OverflowError:
-            raise _walltime_overflow(walltime) from None
 
     def add_scalars(
         self,

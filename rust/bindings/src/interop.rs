@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use numpy::ndarray::Dimension;
 use numpy::{Element, PyArray, PyArrayMethods, PyReadonlyArray, PyUntypedArrayMethods};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::errors::IntoPyResult;
@@ -53,6 +53,25 @@ macro_rules! with_typed_array {
 }
 
 pub(crate) use with_typed_array;
+
+/// A wall time in seconds. A Python int beyond a float's range is taken as the infinity it
+/// rounds to, which the core refuses as any non-finite wall time (PyO3 would raise an
+/// `OverflowError`, which `except ValueError` misses).
+pub(crate) struct WallTime(pub(crate) f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for WallTime {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        match ob.extract::<f64>() {
+            Ok(seconds) => Ok(WallTime(seconds)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(ob.py()) => {
+                Ok(WallTime(if ob.gt(0)? { f64::INFINITY } else { f64::NEG_INFINITY }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
 
 /// `array` borrowed for reading, or a `ValueError` naming `arg` if another extension holds it
 /// for writing (rust-numpy's `readonly()` panics, and its argument extraction raises a

@@ -10,7 +10,7 @@ use turboboard_core::summary;
 
 use crate::errors::IntoPyResult;
 use crate::interop::with_typed_array;
-use crate::interop::{maybe_detached, readonly};
+use crate::interop::{WallTime, maybe_detached, readonly};
 use crate::writer::{EventFileWriter, finite_wall_time, wall_time};
 
 #[pymethods]
@@ -24,7 +24,7 @@ impl EventFileWriter {
         snd_tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         sample_rate: u32,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let size = snd_tensor.len();
         let wav = with_typed_array!(snd_tensor, "snd_tensor", |array| {
@@ -44,7 +44,7 @@ impl EventFileWriter {
         vid_tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         fps: f64,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("NTCHW");
@@ -74,7 +74,7 @@ impl EventFileWriter {
         img_tensor: &Bound<'_, PyUntypedArray>,
         box_tensor: &Bound<'_, PyArray2<f64>>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
         labels: Option<Vec<String>>,
         rescale: f64,

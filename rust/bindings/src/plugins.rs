@@ -12,7 +12,7 @@ use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue, 
 
 use crate::errors::IntoPyResult;
 use crate::interop::with_typed_array;
-use crate::interop::{contiguous, maybe_detached, readonly};
+use crate::interop::{WallTime, contiguous, maybe_detached, readonly};
 use crate::writer::{EventFileWriter, wall_time};
 
 /// A hyperparameter value as the Python layer normalizes it (a bool, a str or a float).
@@ -51,7 +51,7 @@ impl EventFileWriter {
         global_step: Option<i64>,
         num_thresholds: u32,
         weights: Option<&Bound<'_, PyArrayDyn<f64>>>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let labels = readonly(labels, "labels")?;
         let labels = contiguous(&labels);
@@ -83,7 +83,7 @@ impl EventFileWriter {
         recall: &Bound<'_, PyArrayDyn<f64>>,
         global_step: Option<i64>,
         num_thresholds: u32,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let rows = [
             ("true_positive_counts", true_positive_counts),
@@ -108,7 +108,7 @@ impl EventFileWriter {
         py: Python<'_>,
         layout: Vec<(String, Vec<PyChart>)>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let category = layout
             .into_iter()
@@ -148,7 +148,7 @@ impl EventFileWriter {
         faces: Option<&Bound<'_, PyUntypedArray>>,
         json_config: Option<PyBackedStr>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let json_config = json_config.as_deref().unwrap_or("null");
         // tensorboardX's order: vertices, faces, colors.
@@ -178,7 +178,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         kind: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let shape = tensor.shape().to_vec();
@@ -218,7 +218,7 @@ impl EventFileWriter {
         py: Python<'_>,
         hparams: Vec<(String, Option<PyHParamValue>, Option<Vec<PyHParamValue>>)>,
         metrics: Vec<String>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let hparams: Vec<HParam> = hparams
             .into_iter()
