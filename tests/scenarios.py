@@ -1084,6 +1084,8 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
         calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
         return f"{status}; after close: {calls}"
     if name.startswith("20 forks"):
+        if o.hung:
+            return f"{status}, children or waiting threads stuck"
         children = m.get("children", "").split(",")
         return f"{status}; {children.count('0')}/20 children done, {children.count('hung')} hung"
     if name.startswith("memory after"):
