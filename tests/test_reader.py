@@ -290,3 +290,31 @@ def test_tensorboardx_and_turboboard_files_read_the_same(runs_dir, kind):
     if kind == "histograms":
         squares = [r["sum_squares"] for r in our_rows], [r["sum_squares"] for r in their_rows]
         assert squares[0] == pytest.approx(squares[1], rel=1e-12)
+
+
+def _two_runs(base: str) -> None:
+    """Two runs of turboboard's writer under ``base``, a path or a URL."""
+    rng = np.random.default_rng(3)
+    for run in ("a", "b/c"):
+        with turboboard.SummaryWriter(f"{base}/{run}") as w:
+            for step in range(20):
+                w.add_scalar("loss", 1 / (step + 1), step, walltime=runs.WALL + step)
+            w.add_histogram("w", rng.standard_normal(100), 0, walltime=runs.WALL)
+            w.add_text("note", run, 0, walltime=runs.WALL)
+
+
+@pytest.mark.parametrize("kind", ["scalars", "histograms", "text"])
+def test_an_object_store_reads_as_a_local_directory(tmp_path, kind, request):
+    """The same runs written to ``memory://`` and to S3 (tests/s3server.py, skipped without
+    moto) read as they read from a local directory."""
+    import uuid
+
+    local = str(tmp_path / "local")
+    _two_runs(local)
+    expected = rows(read(kind, local), kind)
+    memory = f"memory://{uuid.uuid4().hex}/logs"
+    _two_runs(memory)
+    assert_same_rows(rows(read(kind, memory), kind), expected)
+    s3_url = request.getfixturevalue("s3_url")
+    _two_runs(s3_url)
+    assert_same_rows(rows(read(kind, s3_url), kind), expected)
