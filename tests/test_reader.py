@@ -218,7 +218,6 @@ def test_columns_and_types(runs_dir):
         table = read(kind, runs_dir)
         names = table.column_names
         assert names[:4] == ["run", "tag", "step", "wall_time"], kind
-        assert [name for name, _ in table.schema] == names
         assert len(table) == table.num_rows > 0
         assert table.column("step").dtype == np.int64
         assert table.column("wall_time").dtype == np.float64
@@ -226,6 +225,15 @@ def test_columns_and_types(runs_dir):
         for name, dtype in SPEC_TYPES.get(kind, {}).items():
             assert table.column(name).dtype == dtype, (kind, name)
     assert read("histograms", runs_dir).column_names[4:] == runs.COLUMNS["histograms"][4:]
+
+
+def test_schema_names_each_column_and_its_type(runs_dir):
+    """The spec's ``Table.schema``: (name, type) pairs, in column order."""
+    for kind in runs.KINDS:
+        table = read(kind, runs_dir)
+        schema = table.schema
+        assert [name for name, _ in schema] == table.column_names, kind
+        assert all(isinstance(t, str) and t for _, t in schema), kind
 
 
 def test_arrow_consumers_read_the_same_table(runs_dir):
