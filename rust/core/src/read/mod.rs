@@ -18,6 +18,9 @@ mod rows;
 mod table;
 mod wire;
 
+#[cfg(test)]
+mod tests;
+
 pub use table::{Table, write_table};
 
 use files::{EventFile, corrupt};
@@ -173,7 +176,7 @@ pub fn decode_records(data: &[u8], kind: Kind) -> Table {
 /// The tags of one file: ids in order of first appearance, and what the filter said.
 #[derive(Default)]
 struct Tags {
-    ids: HashMap<Box<[u8]>, Option<u32>>,
+    ids: rustc_hash::FxHashMap<Box<[u8]>, Option<u32>>,
     names: Vec<String>,
     /// The plugin the first metadata of each tag names.
     plugins: Vec<Option<Vec<u8>>>,
@@ -378,26 +381,23 @@ fn merge_run(run: &str, files: Vec<FileRows>, purge: bool, table: &mut Table) {
     let plugin_of = |file: &FileRows, tag: u32| -> Vec<u8> {
         plugins.get(file.tags.names[tag as usize].as_str()).map_or_else(Vec::new, |p| p.to_vec())
     };
-    let resolved: Vec<(Vec<bool>, Vec<Vec<u8>>)> = merged
+    let resolved: Vec<(Option<Vec<bool>>, Vec<Vec<u8>>)> = merged
         .iter()
         .map(|file| {
             let tag_plugins: Vec<Vec<u8>> =
                 (0..file.tags.names.len() as u32).map(|t| plugin_of(file, t)).collect();
-            let keep = match file.rows.plugin() {
-                Some(wanted) if !file.rows.needs_plugin.is_empty() => file
-                    .rows
-                    .needs_plugin
+            let keep = file.rows.plugin().zip(file.rows.needs_plugin.as_ref()).map(|(wanted, needs)| {
+                needs
                     .iter()
                     .zip(&file.rows.tag)
                     .map(|(&needs, &tag)| !needs || tag_plugins[tag as usize] == wanted.as_bytes())
-                    .collect(),
-                _ => Vec::new(),
-            };
+                    .collect()
+            });
             (keep, tag_plugins)
         })
         .collect();
     for (mut file, (keep, tag_plugins)) in merged.into_iter().zip(resolved) {
-        if !keep.is_empty() {
+        if let Some(keep) = keep {
             file.rows.retain(&keep);
         }
         table.append(run, file.rows, &file.tags.names, &tag_plugins);

@@ -34,8 +34,8 @@ pub(super) struct Rows {
     pub values: Values,
     /// Rows that belong to the kind only if their tag's plugin is the kind's (a tensor is a
     /// scalar or a text through its tag's plugin, which the tag's first metadata names, maybe
-    /// in an earlier file of the run). Empty while no row needs it.
-    pub needs_plugin: Vec<bool>,
+    /// in an earlier file of the run). None while no row needs it.
+    pub needs_plugin: Option<Vec<bool>>,
 }
 
 impl Rows {
@@ -49,7 +49,7 @@ impl Rows {
             Kind::Tensors => Values::Tensors(Vec::new()),
             Kind::Hparams => Values::Hparams(Vec::new()),
         };
-        Rows { tag: Vec::new(), step: Vec::new(), wall_time: Vec::new(), values, needs_plugin: Vec::new() }
+        Rows { tag: Vec::new(), step: Vec::new(), wall_time: Vec::new(), values, needs_plugin: None }
     }
 
     pub fn len(&self) -> usize {
@@ -113,11 +113,11 @@ impl Rows {
         self.tag.push(tag);
         self.step.push(step);
         self.wall_time.push(wall_time);
-        if needs && self.needs_plugin.is_empty() {
-            self.needs_plugin.resize(before, false);
+        if needs && self.needs_plugin.is_none() {
+            self.needs_plugin = Some(vec![false; before]);
         }
-        if !self.needs_plugin.is_empty() {
-            self.needs_plugin.push(needs);
+        if let Some(needs_plugin) = &mut self.needs_plugin {
+            needs_plugin.push(needs);
         }
         Ok(())
     }
@@ -154,8 +154,8 @@ impl Rows {
         retain_vec(&mut self.tag, keep);
         retain_vec(&mut self.step, keep);
         retain_vec(&mut self.wall_time, keep);
-        if !self.needs_plugin.is_empty() {
-            retain_vec(&mut self.needs_plugin, keep);
+        if let Some(needs_plugin) = &mut self.needs_plugin {
+            retain_vec(needs_plugin, keep);
         }
         match &mut self.values {
             Values::Scalars(v) => retain_vec(v, keep),

@@ -3,7 +3,7 @@
 //! would allocate a tag string per row. Sub-messages that are rare or large (histograms,
 //! images, tensors) are decoded with prost by the caller.
 
-use prost::encoding::{WireType, decode_key, decode_varint};
+use prost::encoding::WireType;
 
 /// Why a record is not a readable `Event`.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,7 @@ pub(super) struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.buf.len() < n {
             return Err(DecodeError::Malformed("a field runs past the end of its message"));
@@ -42,14 +43,34 @@ impl<'a> Fields<'a> {
         Ok(head)
     }
 
+    /// A base-128 varint; prost's decoder is generic over its `Buf`, and this loop runs several
+    /// times per record.
+    #[inline]
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value = 0u64;
+        for (i, &byte) in self.buf.iter().enumerate().take(10) {
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                self.buf = &self.buf[i + 1..];
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::Malformed("a varint runs past the end of its message or ten bytes"))
+    }
+
+    #[inline]
     fn field(&mut self) -> Result<(u32, Field<'a>), DecodeError> {
-        let (number, wire_type) = decode_key(&mut self.buf)?;
+        let key = self.varint()?;
+        let number =
+            u32::try_from(key >> 3).map_err(|_| DecodeError::Malformed("a field number out of range"))?;
+        let wire_type =
+            WireType::try_from(key & 7).map_err(|_| DecodeError::Malformed("an unknown wire type"))?;
         let value = match wire_type {
-            WireType::Varint => Field::Varint(decode_varint(&mut self.buf)?),
+            WireType::Varint => Field::Varint(self.varint()?),
             WireType::SixtyFourBit => Field::Fixed64(self.take(8)?.try_into().expect("8 bytes")),
             WireType::ThirtyTwoBit => Field::Fixed32(self.take(4)?.try_into().expect("4 bytes")),
             WireType::LengthDelimited => {
-                let len = decode_varint(&mut self.buf)?;
+                let len = self.varint()?;
                 Field::Bytes(self.take(usize::try_from(len).unwrap_or(usize::MAX))?)
             }
             WireType::StartGroup | WireType::EndGroup => {
