@@ -370,34 +370,23 @@ fn merge_run(run: &str, files: Vec<FileRows>, purge: bool, table: &mut Table) {
         merged.push(file);
     }
     // A tag's plugin is the one its first metadata in the run names.
-    let mut plugins: HashMap<&str, &[u8]> = HashMap::new();
+    let mut plugins: HashMap<String, Vec<u8>> = HashMap::new();
     for file in &merged {
         for (name, plugin) in file.tags.names.iter().zip(&file.tags.plugins) {
             if let Some(plugin) = plugin {
-                plugins.entry(name).or_insert(plugin);
+                plugins.entry(name.clone()).or_insert_with(|| plugin.clone());
             }
         }
     }
-    let plugin_of = |file: &FileRows, tag: u32| -> Vec<u8> {
-        plugins.get(file.tags.names[tag as usize].as_str()).map_or_else(Vec::new, |p| p.to_vec())
-    };
-    let resolved: Vec<(Option<Vec<bool>>, Vec<Vec<u8>>)> = merged
-        .iter()
-        .map(|file| {
-            let tag_plugins: Vec<Vec<u8>> =
-                (0..file.tags.names.len() as u32).map(|t| plugin_of(file, t)).collect();
-            let keep = file.rows.plugin().zip(file.rows.needs_plugin.as_ref()).map(|(wanted, needs)| {
-                needs
-                    .iter()
-                    .zip(&file.rows.tag)
-                    .map(|(&needs, &tag)| !needs || tag_plugins[tag as usize] == wanted.as_bytes())
-                    .collect()
-            });
-            (keep, tag_plugins)
-        })
-        .collect();
-    for (mut file, (keep, tag_plugins)) in merged.into_iter().zip(resolved) {
-        if let Some(keep) = keep {
+    for mut file in merged {
+        let tag_plugins: Vec<Vec<u8>> =
+            file.tags.names.iter().map(|name| plugins.get(name).cloned().unwrap_or_default()).collect();
+        if let (Some(wanted), Some(needs)) = (file.rows.plugin(), &file.rows.needs_plugin) {
+            let keep: Vec<bool> = needs
+                .iter()
+                .zip(&file.rows.tag)
+                .map(|(&needs, &tag)| !needs || tag_plugins[tag as usize] == wanted.as_bytes())
+                .collect();
             file.rows.retain(&keep);
         }
         table.append(run, file.rows, &file.tags.names, &tag_plugins);
