@@ -27,6 +27,8 @@ CACHE = os.environ.get(
 )
 SCALARS = int(os.environ.get("TURBOBOARD_READER_SCALARS", 10**6))
 RUNS, TAGS = 3, 10
+# tbparse and the EventAccumulator take minutes a round at 10^7 scalars (pytest's limit: 300 s).
+pytestmark = pytest.mark.timeout(7200)
 HISTOGRAMS, HISTOGRAM_VALUES = 1000, 10**6
 IMAGES = 2000
 
