@@ -95,6 +95,11 @@ class Table:
     def column_names(self) -> list[str]:
         return self._table.column_names
 
+    @property
+    def schema(self) -> list[tuple[str, str]]:
+        """``(name, Arrow type)`` of each column, in order."""
+        return self._table.schema
+
     def __repr__(self) -> str:
         return f"<turboboard.Table {self.kind}: {self.num_rows} rows, {self.column_names}>"
 

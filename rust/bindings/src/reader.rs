@@ -93,6 +93,12 @@ impl Table {
         self.table.schema().fields().iter().map(|f| f.name().clone()).collect()
     }
 
+    /// `(name, Arrow type)` of each column, in order.
+    #[getter]
+    fn schema(&self) -> Vec<(String, String)> {
+        self.table.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect()
+    }
+
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         Ok(to_schema_pycapsule(py, self.table.schema().as_ref())?)
     }
