@@ -91,14 +91,26 @@ impl Rows {
         match (&mut self.values, payload) {
             (Values::Scalars(values), Payload::Simple(value)) => values.push(f64::from(value)),
             (Values::Scalars(values), Payload::Tensor(bytes)) => {
-                let Some(value) = scalar_of(&TensorProto::decode(bytes)?) else { return Ok(()) };
-                values.push(value);
+                match numbers_of(&TensorProto::decode(bytes)?).as_deref() {
+                    Some(&[value]) => values.push(value),
+                    _ => return Ok(()),
+                }
             }
             (Values::Histograms(values), Payload::Histogram(bytes)) => {
                 values.push(HistogramProto::decode(bytes)?)
             }
+            (Values::Histograms(values), Payload::Tensor(bytes)) => {
+                let Some(histogram) = histogram_of(&TensorProto::decode(bytes)?) else { return Ok(()) };
+                values.push(histogram);
+            }
             (Values::Images(values), Payload::Image(bytes)) => values.push(summary::Image::decode(bytes)?),
+            (Values::Images(values), Payload::Tensor(bytes)) => {
+                values.extend(images_of(TensorProto::decode(bytes)?))
+            }
             (Values::Audio(values), Payload::Audio(bytes)) => values.push(summary::Audio::decode(bytes)?),
+            (Values::Audio(values), Payload::Tensor(bytes)) => {
+                values.extend(audio_of(TensorProto::decode(bytes)?))
+            }
             (Values::Text(values), Payload::Tensor(bytes)) => {
                 let tensor = TensorProto::decode(bytes)?;
                 if tensor.dtype != DataType::DtString as i32 {
@@ -110,16 +122,30 @@ impl Rows {
             (Values::Tensors(values), Payload::Tensor(bytes)) => values.push(TensorProto::decode(bytes)?),
             _ => return Ok(()),
         }
-        self.tag.push(tag);
-        self.step.push(step);
-        self.wall_time.push(wall_time);
+        // One value may hold several rows (a TensorFlow image summary holds up to max_outputs).
+        let added = self.values_len() - before;
+        self.tag.extend(std::iter::repeat_n(tag, added));
+        self.step.extend(std::iter::repeat_n(step, added));
+        self.wall_time.extend(std::iter::repeat_n(wall_time, added));
         if needs && self.needs_plugin.is_none() {
             self.needs_plugin = Some(vec![false; before]);
         }
         if let Some(needs_plugin) = &mut self.needs_plugin {
-            needs_plugin.push(needs);
+            needs_plugin.extend(std::iter::repeat_n(needs, added));
         }
         Ok(())
+    }
+
+    fn values_len(&self) -> usize {
+        match &self.values {
+            Values::Scalars(v) => v.len(),
+            Values::Histograms(v) => v.len(),
+            Values::Images(v) => v.len(),
+            Values::Audio(v) => v.len(),
+            Values::Text(v) => v.len(),
+            Values::Tensors(v) => v.len(),
+            Values::Hparams(v) => v.len(),
+        }
     }
 
     /// Adds one hyperparameter (`tag` names it) of a session start.
@@ -136,9 +162,12 @@ impl Rows {
     pub fn plugin(&self) -> Option<&'static str> {
         match self.values {
             Values::Scalars(_) => Some("scalars"),
+            Values::Histograms(_) => Some("histograms"),
+            Values::Images(_) => Some("images"),
+            Values::Audio(_) => Some("audio"),
             Values::Text(_) => Some("text"),
             Values::Hparams(_) => Some("hparams"),
-            _ => None,
+            Values::Tensors(_) => None,
         }
     }
 
@@ -198,39 +227,104 @@ pub(super) fn hparams_of(metadata: &[u8]) -> Result<Vec<(String, Hparam)>, Decod
     Ok(hparams)
 }
 
-/// The value of a tensor holding one number, as TensorBoard's scalar plugin reads it.
-pub(super) fn scalar_of(tensor: &TensorProto) -> Option<f64> {
+/// The elements of a numeric tensor as f64, in row-major order (TensorFlow's rule: typed
+/// fields holding fewer values than the shape repeat the last one).
+pub(super) fn numbers_of(tensor: &TensorProto) -> Option<Vec<f64>> {
     let elements: i64 =
         tensor.tensor_shape.as_ref().map_or(1, |shape| shape.dim.iter().map(|d| d.size).product());
-    if elements != 1 {
-        return None;
-    }
+    let elements = usize::try_from(elements).ok()?;
     let dtype = DataType::try_from(tensor.dtype).ok()?;
     let content = &tensor.tensor_content;
-    let from_content = |width: usize| -> Option<[u8; 8]> {
-        let mut bytes = [0u8; 8];
-        bytes[..width].copy_from_slice(content.get(..width)?);
-        Some(bytes)
-    };
     if !content.is_empty() {
-        return Some(match dtype {
-            DataType::DtFloat => f64::from(f32::from_le_bytes(from_content(4)?[..4].try_into().ok()?)),
-            DataType::DtDouble => f64::from_le_bytes(from_content(8)?),
-            DataType::DtInt32 => f64::from(i32::from_le_bytes(from_content(4)?[..4].try_into().ok()?)),
-            DataType::DtInt64 => i64::from_le_bytes(from_content(8)?) as f64,
-            DataType::DtHalf => f64::from(half::f16::from_le_bytes(from_content(2)?[..2].try_into().ok()?)),
-            _ => return None,
-        });
-    }
-    match dtype {
-        DataType::DtFloat => tensor.float_val.first().map(|&v| f64::from(v)),
-        DataType::DtDouble => tensor.double_val.first().copied(),
-        DataType::DtInt32 | DataType::DtInt16 | DataType::DtInt8 | DataType::DtUint8 | DataType::DtUint16 => {
-            tensor.int_val.first().map(|&v| f64::from(v))
+        fn read<const N: usize>(content: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
+            content.chunks_exact(N).map(|c| f(c.try_into().expect("N bytes"))).collect()
         }
-        DataType::DtInt64 => tensor.int64_val.first().map(|&v| v as f64),
-        DataType::DtHalf => tensor.half_val.first().map(|&v| f64::from(half::f16::from_bits(v as u16))),
-        DataType::DtBool => tensor.bool_val.first().map(|&v| f64::from(u8::from(v))),
-        _ => None,
+        let values = match dtype {
+            DataType::DtFloat => read(content, |b| f64::from(f32::from_le_bytes(b))),
+            DataType::DtDouble => read(content, f64::from_le_bytes),
+            DataType::DtInt32 => read(content, |b| f64::from(i32::from_le_bytes(b))),
+            DataType::DtInt64 => read(content, |b| i64::from_le_bytes(b) as f64),
+            DataType::DtHalf => read(content, |b| f64::from(half::f16::from_le_bytes(b))),
+            _ => return None,
+        };
+        return (values.len() == elements).then_some(values);
     }
+    let values: Vec<f64> = match dtype {
+        DataType::DtFloat => tensor.float_val.iter().map(|&v| f64::from(v)).collect(),
+        DataType::DtDouble => tensor.double_val.clone(),
+        DataType::DtInt32 | DataType::DtInt16 | DataType::DtInt8 | DataType::DtUint8 | DataType::DtUint16 => {
+            tensor.int_val.iter().map(|&v| f64::from(v)).collect()
+        }
+        DataType::DtInt64 => tensor.int64_val.iter().map(|&v| v as f64).collect(),
+        DataType::DtHalf => {
+            tensor.half_val.iter().map(|&v| f64::from(half::f16::from_bits(v as u16))).collect()
+        }
+        DataType::DtBool => tensor.bool_val.iter().map(|&v| f64::from(u8::from(v))).collect(),
+        _ => return None,
+    };
+    let last = *values.last()?;
+    Some((0..elements).map(|i| values.get(i).copied().unwrap_or(last)).collect())
+}
+
+/// A histogram of TensorFlow's histogram plugin: a `[k, 3]` tensor of (left edge, right edge,
+/// count) per bucket. It keeps no sum, so `sum` and `sum_squares` are NaN.
+fn histogram_of(tensor: &TensorProto) -> Option<HistogramProto> {
+    let numbers = numbers_of(tensor)?;
+    if numbers.len() % 3 != 0 {
+        return None;
+    }
+    let buckets: Vec<&[f64]> = numbers.chunks_exact(3).collect();
+    Some(HistogramProto {
+        min: buckets.first().map_or(0.0, |b| b[0]),
+        max: buckets.last().map_or(0.0, |b| b[1]),
+        num: buckets.iter().map(|b| b[2]).sum(),
+        sum: f64::NAN,
+        sum_squares: f64::NAN,
+        bucket_limit: buckets.iter().map(|b| b[1]).collect(),
+        bucket: buckets.iter().map(|b| b[2]).collect(),
+    })
+}
+
+/// The images of TensorFlow's image plugin: a string tensor of width, height, then one
+/// encoded image each. The colorspace is read from each PNG's header (0 if it has none).
+fn images_of(tensor: TensorProto) -> Vec<summary::Image> {
+    let mut strings = tensor.string_val.into_iter();
+    let number = |s: Option<Vec<u8>>| s.and_then(|s| String::from_utf8(s).ok()?.parse::<i32>().ok());
+    let (Some(width), Some(height)) = (number(strings.next()), number(strings.next())) else {
+        return Vec::new();
+    };
+    strings
+        .map(|encoded| {
+            // A PNG's IHDR color type is byte 25: gray, RGB, palette, gray + alpha, RGBA.
+            let colorspace = match encoded.get(25) {
+                Some(0) => 1,
+                Some(2 | 3) => 3,
+                Some(4) => 2,
+                Some(6) => 4,
+                _ => 0,
+            };
+            summary::Image { height, width, colorspace, encoded_image_string: encoded }
+        })
+        .collect()
+}
+
+/// The clips of TensorFlow's audio plugin: a `[k, 2]` string tensor of (encoded WAV, label).
+/// Rate, channels and length come from each WAV's header.
+fn audio_of(tensor: TensorProto) -> Vec<summary::Audio> {
+    tensor
+        .string_val
+        .into_iter()
+        .step_by(2)
+        .map(|wav| {
+            let (sample_rate, num_channels, length_frames) =
+                crate::encode::wav::header(&wav).unwrap_or_default();
+            summary::Audio {
+                sample_rate: sample_rate as f32,
+                num_channels: i64::from(num_channels),
+                length_frames: length_frames as i64,
+                encoded_audio_string: wav,
+                content_type: "audio/wav".into(),
+            }
+        })
+        .collect()
 }
