@@ -11,6 +11,7 @@ import io
 
 import numpy as np
 import pytest
+import turboboard
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -20,8 +21,6 @@ from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import summary as scalar_summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
-
-import turboboard
 
 rng = np.random.default_rng(7)
 
