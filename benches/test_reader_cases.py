@@ -8,7 +8,8 @@ cache), in one session, on the same files written by tensorboardX.
 The files are written once into a cache directory (TURBOBOARD_READER_CACHE, by default
 ~/.cache/turboboard/reader-bench) and kept for later sessions; the page cache is warmed before
 the rounds. TURBOBOARD_READER_SCALARS sets the number of scalars (10^6 by default; the issue's
-10^7 takes tbparse about 100 s a round and tensorboardX's encoder 90 s to write once).
+10^7 takes tbparse minutes a round and tensorboardX's encoder two minutes to write once), and
+TURBOBOARD_READER_ROUNDS the rounds of the fast readers (5; tbparse and the accumulator: 1).
 """
 
 import json
@@ -166,6 +167,7 @@ READERS = {
     "floor": lambda logdir, kind: floor(logdir),
 }
 SLOW = {"tbparse", "EventAccumulator"}  # one round, after the page cache is warm
+ROUNDS = int(os.environ.get("TURBOBOARD_READER_ROUNDS", 5))  # of the others, after a warm-up
 
 
 @pytest.fixture(params=list(READERS))
@@ -185,7 +187,7 @@ def measure(benchmark, reader: str, logdir: str, kind: str, rows: int) -> None:
     if reader in SLOW:
         benchmark.pedantic(timed, rounds=1, warmup_rounds=0)
     else:
-        benchmark.pedantic(timed, rounds=5, warmup_rounds=1)
+        benchmark.pedantic(timed, rounds=ROUNDS, warmup_rounds=1)
     cpu.sort()
     benchmark.extra_info.update(
         {"cpu_median_s": cpu[len(cpu) // 2], "rows": rows, "bytes": floor(logdir)}
