@@ -185,6 +185,25 @@ def test_on_corrupt_warn_skips_the_record_only(corrupt):
     assert len(shown) == runs.CORRUPT_RECORD - 1 and ours[: len(shown)] == shown
 
 
+def test_a_bad_length_ends_its_file_with_a_warning(corrupt, tmp_path):
+    """A record whose length fails its CRC leaves no way to the next one: the file ends there
+    (with a warning), as TensorBoard's loader ends it."""
+    clean, _, offset = corrupt
+    path = tmp_path / "run" / os.path.basename(clean)
+    path.parent.mkdir()
+    with open(clean, "rb") as f:
+        data = bytearray(f.read())
+    data[offset + 9] ^= 0xFF  # in the length's CRC
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=str(offset)):
+        read("scalars", str(path.parent))
+    with pytest.warns(RuntimeWarning, match=str(offset)):
+        ours = rows(read("scalars", str(path.parent), on_corrupt="warn"), "scalars")
+    theirs = reference(runs.raw_table(str(path.parent), "scalars"))
+    assert_same_rows(ours, theirs)
+    assert len(ours) == runs.CORRUPT_RECORD - 1
+
+
 def test_check_crc_false_reads_a_bad_payload_crc(corrupt):
     """The flipped byte is inside the value: without the payload check it decodes."""
     clean, bad, _ = corrupt
