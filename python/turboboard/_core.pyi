@@ -10,8 +10,10 @@ from typing_extensions import final
 
 __all__ = [
     "EventFileWriter",
+    "Table",
     "default_bucket_limits",
     "list_objects",
+    "read",
     "read_object",
     "write_embedding",
 ]
