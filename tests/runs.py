@@ -517,3 +517,51 @@ def _accumulated(acc, kind: str):
                 yield tag, e, {"plugin": plugin[tag], **_tensor_columns(e.tensor_proto)}
     else:
         raise ValueError(f"the accumulator keeps no rows of {kind}")
+
+
+def write_tf2_style(logdir: str) -> None:
+    """Summaries as TensorFlow 2's tf.summary writes them: every value a tensor, its kind named
+    by its plugin (histograms as [k, 3] float64 edges and counts; images as [width, height,
+    PNG...] and audio as [k, 2] [WAV, label] strings), through tensorboardX's protobufs."""
+    import io
+
+    import tensorboardX
+    from PIL import Image
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+    def value(tag, plugin, dtype, dims, **fields):
+        meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name=plugin))
+        shape = TensorShapeProto(dim=[TensorShapeProto.Dim(size=d) for d in dims])
+        tensor = TensorProto(dtype=dtype, tensor_shape=shape, **fields)
+        return Summary.Value(tag=tag, metadata=meta, tensor=tensor)
+
+    png = io.BytesIO()
+    Image.fromarray(np.arange(48, dtype=np.uint8).reshape(4, 4, 3)).save(png, format="PNG")
+    wav = io.BytesIO()
+    import wave
+
+    with wave.open(wav, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(8000)
+        f.writeframes(np.arange(-50, 50, dtype="<i2").tobytes())
+    with tensorboardX.SummaryWriter(logdir) as w:
+        for step in range(2):
+            edges = np.array([[0.0, 1.0, 3.0], [1.0, 2.0, 5.0 + step]])
+            values = [
+                value("tf2/loss", "scalars", "DT_FLOAT", [], float_val=[0.5 / (step + 1)]),
+                value(
+                    "tf2/hist",
+                    "histograms",
+                    "DT_DOUBLE",
+                    [2, 3],
+                    tensor_content=edges.astype("<f8").tobytes(),
+                ),
+                value(
+                    "tf2/image", "images", "DT_STRING", [3], string_val=[b"4", b"4", png.getvalue()]
+                ),
+                value("tf2/audio", "audio", "DT_STRING", [1, 2], string_val=[wav.getvalue(), b""]),
+            ]
+            w.file_writer.add_summary(Summary(value=values), step, _wall(step))

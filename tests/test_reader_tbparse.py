@@ -32,6 +32,7 @@ EXTRAS = [
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory) -> str:
     path = runs.write_logdir(str(tmp_path_factory.mktemp("runs")))
+    runs.write_tf2_style(os.path.join(path, "tf2"))
     # tbparse opens every file, and reads nothing from these: neither may we.
     with open(os.path.join(path, "tbx", "notes.txt"), "w") as f:
         f.write("not events")

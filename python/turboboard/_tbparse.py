@@ -33,6 +33,9 @@ concatenates and sorts them directory by directory. Its rules, which this module
   values of one group become a list (NaNs dropped), columns sorted by name.
 - Purging is per file (tbparse's ``EventAccumulator`` reads each file alone): a restart with
   ``purge_step`` in a new file keeps the old file's rows, as tbparse does.
+- Scalars, histograms, images and audio come from legacy summary values only: new-style
+  scalars and TensorFlow 2's histograms, images and audio (tensors of those plugins) are in
+  tensors, as TensorBoard's ``EventAccumulator`` files them.
 - An empty result is ``pd.DataFrame()``, without columns.
 
 Where this drop-in differs on purpose: images and audio need no TensorFlow (PNG and GIF are
@@ -121,6 +124,7 @@ class SummaryReader:
         self._tree = _Node.of(log_path)
         self._frames: dict[str, Any] = {}
         self._rows: dict[tuple[str, str], tuple | None] = {}
+        self._tensors: dict[str, Any] = {}
 
     @property
     def log_path(self) -> str:
@@ -199,8 +203,14 @@ class SummaryReader:
         key = (kind, node.path)
         if key not in self._rows:
             event_file = "tfevents" in os.path.basename(node.path)
-            self._rows[key] = _rows(kind, node.path) if event_file else None
+            self._rows[key] = _rows(kind, node.path, self._tensors_of) if event_file else None
         return self._rows[key]
+
+    def _tensors_of(self, path: str):
+        """A file's tensors table, read once (every kind but text and hparams needs it)."""
+        if path not in self._tensors:
+            self._tensors[path] = _read_file(TENSORS, path)
+        return self._tensors[path]
 
     def _read(self, kind: str):
         import pandas as pd
@@ -332,19 +342,21 @@ def _tag_order(tags) -> np.ndarray:
     return np.argsort(small, kind="stable")
 
 
-def _rows(kind: str, path: str):
+def _rows(kind: str, path: str, tensors_of):
     """The rows of ``kind`` in ``path`` in tbparse's order, with the column tbparse calls
-    ``value`` (and the kind's others) as it builds them."""
-    if kind == SCALARS:
-        df = _read_file(SCALARS, path)
+    ``value`` (and the kind's others) as it builds them; ``tensors_of(path)`` gives the file's
+    tensors table."""
+    if kind in (SCALARS, HISTOGRAMS, IMAGES, AUDIO):
+        df = _read_file(kind, path)
         if len(df):
-            # tbparse's scalars are simple_value only; new-style scalars are tensors.
-            tensors = _read_file(TENSORS, path)
-            new_style = set(tensors["tag"][tensors["plugin"] == "scalars"].astype(str))
-            if new_style:
-                df = df[~df["tag"].astype(str).isin(new_style)]
+            # tbparse reads these from their legacy summary values only: new-style scalars and
+            # TensorFlow 2's histograms, images and audio are tensors of the kind's plugin.
+            tensors = tensors_of(path)
+            as_tensors = set(tensors["tag"][tensors["plugin"] == kind].astype(str))
+            if as_tensors:
+                df = df[~df["tag"].astype(str).isin(as_tensors)]
     elif kind == TENSORS:
-        df = _read_file(TENSORS, path)
+        df = tensors_of(path)
         df = df[~df["plugin"].isin(["text", "hparams"])]
     elif kind == HPARAMS:
         df = _read_file(HPARAMS, path)
