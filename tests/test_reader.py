@@ -5,6 +5,7 @@ everything (what TensorBoard shows: restarts purged)."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -345,3 +346,59 @@ def test_an_object_store_reads_as_a_local_directory(tmp_path, kind, request):
     s3_url = request.getfixturevalue("s3_url")
     _two_runs(s3_url)
     assert_same_rows(rows(read(kind, s3_url), kind), expected)
+
+
+@pytest.fixture(scope="module")
+def tf2_dir(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("tf2"))
+    runs.write_tf2_style(path)
+    return path
+
+
+def test_tensorflow2_summaries_read_as_their_plugins_read_them(tf2_dir):
+    """TF2's tensors, decoded from TensorBoard's own reading of them (``make_ndarray``) as its
+    plugins do: a scalar's one value; a histogram's [left, right, count] rows (no sums); an
+    image tensor's width, height and encoded images; an audio tensor's [WAV, label] rows."""
+    import wave
+
+    tensors = runs.raw_table(tf2_dir, "tensors")
+    arrays = {}
+    for row in tensors.itertuples():
+        if row.dtype == "object":
+            array = np.array(row.strings, dtype=object).reshape(row.shape)
+        else:
+            array = np.frombuffer(row.data, dtype=row.dtype).reshape(row.shape)
+        arrays[(row.tag, row.step)] = (row, array)
+
+    def expected(plugin):
+        return [(r, a) for (tag, _), (r, a) in arrays.items() if r.plugin == plugin]
+
+    head = ["run", "tag", "step", "wall_time"]
+    scalars = [
+        {**{k: getattr(r, k) for k in head}, "value": float(a)} for r, a in expected("scalars")
+    ]
+    assert_same_rows(rows(read("scalars", tf2_dir), "scalars"), scalars)
+    hists = rows(read("histograms", tf2_dir), "histograms")
+    assert len(hists) == len(expected("histograms"))
+    for ours, (r, a) in zip(hists, expected("histograms")):
+        assert [ours[k] for k in head] == [getattr(r, k) for k in head]
+        assert ours["bucket_limit"] == list(a[:, 1]) and ours["bucket"] == list(a[:, 2])
+        assert (ours["min"], ours["max"], ours["num"]) == (a[0, 0], a[-1, 1], a[:, 2].sum())
+        assert math.isnan(ours["sum"]) and math.isnan(ours["sum_squares"])
+    images = rows(read("images", tf2_dir), "images")
+    assert [(i["tag"], i["step"], i["width"], i["height"], i["encoded"]) for i in images] == [
+        (r.tag, r.step, int(a[0]), int(a[1]), png) for r, a in expected("images") for png in a[2:]
+    ]
+    clips = rows(read("audio", tf2_dir), "audio")
+    want = []
+    for r, a in expected("audio"):
+        for encoded in a[:, 0]:
+            with wave.open(io.BytesIO(encoded)) as f:
+                want.append(
+                    (r.tag, r.step, f.getframerate(), f.getnchannels(), f.getnframes(), encoded)
+                )
+    got = [
+        (c["tag"], c["step"], c["sample_rate"], c["num_channels"], c["length_frames"], c["encoded"])
+        for c in clips
+    ]
+    assert got == want != []
