@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(framed, data, "a clean end must mean every byte was a whole record");
                 break;
             }
-            Err(ReadError::Truncated { offset, .. } | ReadError::CrcMismatch { offset, .. }) => {
+            Err(ReadError::Truncated { offset } | ReadError::CrcMismatch { offset, .. }) => {
                 assert_eq!(offset as usize, framed.len());
                 assert_eq!(&data[..framed.len()], &framed[..]);
                 break;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::Filter;
 use crate::error::Result;
+use crate::record::OVERHEAD;
 use crate::storage::{self, LogDir, Remote, with_path};
 
 /// An event file: TensorBoard reads every file whose name contains "tfevents".
@@ -106,49 +107,115 @@ fn remote_files(remote: &Remote) -> Result<Vec<EventFile>> {
     Ok(files)
 }
 
-/// Bytes read from a local file at a time: large enough that a read costs little per record,
-/// small enough that reading every file at once stays far below the rows they make.
-const BLOCK: usize = 8 << 20;
+/// Bytes read from a file at a time, and about the size of the chunks decoded in parallel:
+/// large enough that a chunk costs little to hand over, small enough that the chunks in
+/// flight stay far below the rows they make, and that one file spreads over the cores.
+pub(super) const CHUNK: usize = 8 << 20;
 
-/// Feeds the file's bytes to `consume` in order: each call gets the bytes not consumed yet
-/// (starting at the given file offset) and returns how many it consumed as whole records, and
-/// how many bytes the record it stopped at needs in all, if it knows; `at_end` says no more
-/// bytes will come.
-pub(super) fn read_blocks(
-    file: &EventFile,
-    mut consume: impl FnMut(&[u8], u64, bool) -> Result<(usize, Option<u64>)>,
-) -> Result<()> {
-    match &file.location {
-        Location::Remote(object) => {
-            let bytes = storage::get_object(object)?;
-            consume(&bytes, 0, true)?;
-            Ok(())
-        }
-        Location::Local(path) => {
-            let mut input = File::open(path).map_err(|e| with_path(e, "opening", path))?;
-            let mut buf = vec![0u8; BLOCK.min(file.size as usize + 1).max(64)];
-            let (mut filled, mut base) = (0usize, 0u64);
-            loop {
-                let n =
-                    read_some(&mut input, &mut buf[filled..]).map_err(|e| with_path(e, "reading", path))?;
-                filled += n;
-                let at_end = n == 0;
-                let (used, needed) = consume(&buf[..filled], base, at_end)?;
-                if at_end {
-                    return Ok(());
-                }
-                buf.copy_within(used..filled, 0);
-                filled -= used;
-                base += used as u64;
-                // A record larger than the buffer: make room for all of it (bounded by what
-                // the file holds, whatever its header claims).
-                let want = needed.map_or(0, |n| n.min(file.size.saturating_sub(base) + 1) as usize);
-                if want > buf.len() || filled == buf.len() {
-                    buf.resize(want.max(buf.len() * 2), 0);
+/// One file's bytes cut into chunks of whole records, in order: several threads may take the
+/// chunks of one file, each decoding the one it took while another reads the next.
+pub(super) struct Chunks {
+    source: Source,
+    /// Bytes read but not handed out: the start of a record cut by the end of a read.
+    carry: Vec<u8>,
+    /// The file offset of `carry`'s first byte.
+    base: u64,
+    done: bool,
+}
+
+enum Source {
+    File(File, PathBuf),
+    /// An object's bytes, fetched whole.
+    Memory,
+}
+
+/// A chunk: whole records (the file's last chunk may end in a cut record), the file offset of
+/// its first byte, and how many records it holds.
+pub(super) struct Chunk {
+    pub bytes: Vec<u8>,
+    pub base: u64,
+    pub records: usize,
+}
+
+impl Chunks {
+    pub fn open(file: &EventFile) -> Result<Chunks> {
+        Ok(match &file.location {
+            Location::Local(path) => {
+                let input = File::open(path).map_err(|e| with_path(e, "opening", path))?;
+                Chunks { source: Source::File(input, path.clone()), carry: Vec::new(), base: 0, done: false }
+            }
+            Location::Remote(object) => {
+                let carry = storage::get_object(object)?;
+                Chunks { source: Source::Memory, carry, base: 0, done: false }
+            }
+        })
+    }
+
+    /// The next chunk, None once the file is read.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        loop {
+            let (whole, records, bad_length) = whole_records(&self.carry);
+            if !(self.done || whole >= CHUNK || bad_length) {
+                match &mut self.source {
+                    Source::Memory => self.done = true,
+                    Source::File(input, path) => {
+                        // Read on until the chunk is full, or the record that is cut is whole:
+                        // a CHUNK at a time, so a length that lies costs only what the file holds.
+                        let start = self.carry.len();
+                        self.carry.resize(start + CHUNK, 0);
+                        let n = read_full(input, &mut self.carry[start..])
+                            .map_err(|e| with_path(e, "reading", path))?;
+                        self.carry.truncate(start + n);
+                        self.done = n == 0;
+                        continue;
+                    }
                 }
             }
+            if self.carry.is_empty() {
+                return Ok(None);
+            }
+            // At the end, or at a bad length, the rest goes as it is: the decoder reports it.
+            let cut = if self.done || bad_length { self.carry.len() } else { whole };
+            self.done |= bad_length;
+            let rest = self.carry.split_off(cut);
+            let bytes = std::mem::replace(&mut self.carry, rest);
+            let chunk = Chunk { base: self.base, records, bytes };
+            self.base += cut as u64;
+            return Ok(Some(chunk));
         }
     }
+}
+
+/// How many bytes at the start of `data` are whole records, how many records they are, and
+/// whether a length whose CRC fails follows them (nothing after it can be framed; the decoder
+/// reports it).
+fn whole_records(data: &[u8]) -> (usize, usize, bool) {
+    let (mut at, mut records) = (0usize, 0usize);
+    while let Some(header) = data.get(at..at + 12) {
+        if crate::record::masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
+            return (at, records, true);
+        }
+        let total =
+            u64::from_le_bytes(header[..8].try_into().expect("8 bytes")).saturating_add(OVERHEAD as u64);
+        if total > (data.len() - at) as u64 {
+            break;
+        }
+        at += total as usize;
+        records += 1;
+    }
+    (at, records, false)
+}
+
+/// Reads until `buf` is full or the file ends; returns how many bytes were read.
+fn read_full(input: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read_some(input, &mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 fn read_some(input: &mut File, buf: &mut [u8]) -> io::Result<usize> {

@@ -7,6 +7,8 @@
 //! metadata), and become Arrow record batches ([`table`]).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::parallel;
@@ -135,24 +137,112 @@ pub struct Output {
 /// A truncated last record (a writer still writing, or killed) ends its file silently.
 pub fn read(logdir: &LogDir, query: &Query) -> Result<Output> {
     let files = files::event_files(logdir, &query.runs)?;
-    let threads = parallel::threads_for(files.len(), 1);
-    let (results, _) = parallel::map_parts(&files, threads, || (), |_, file| read_file(file, query));
-    let mut decoded = Vec::with_capacity(results.len());
+    let mut parts = read_chunks(&files, query)?;
     let mut warnings = Vec::new();
-    for result in results {
-        let mut file = result?;
-        warnings.append(&mut file.warnings);
-        decoded.push(file);
+    for (_, _, part) in &mut parts {
+        warnings.append(&mut part.warnings);
     }
+    // Chunks in file order (files are sorted by run), each file's in order.
+    parts.sort_by_key(|&(file, seq, _)| (file, seq));
     let mut table = Table::new(query.kind);
-    let mut start = 0;
-    while start < files.len() {
-        let end = start + files[start..].iter().take_while(|f| f.run == files[start].run).count();
-        let run: Vec<_> = decoded.drain(..end - start).collect();
-        merge_run(&files[start].run, run, query.purge, &mut table);
-        start = end;
+    let mut parts = parts.into_iter().peekable();
+    while let Some((file, _, first)) = parts.next() {
+        let run = &files[file].run;
+        let mut run_parts = vec![first];
+        while let Some((_, _, part)) = parts.next_if(|(next, _, _)| files[*next].run == *run) {
+            run_parts.push(part);
+        }
+        merge_run(run, run_parts, query.purge, &mut table);
     }
     Ok(Output { table, warnings })
+}
+
+/// One file being read: its chunks are taken in order, one thread at a time.
+#[derive(Default)]
+struct Cursor {
+    chunks: Option<files::Chunks>,
+    taken: usize,
+    finished: bool,
+}
+
+/// Every file's chunks decoded, on up to one thread per core: a thread takes the next chunk of
+/// a file no other thread is reading, and decodes it while others read on. Returns (file,
+/// chunk number, rows) in no particular order.
+fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, FileRows)>> {
+    let cursors: Vec<Mutex<Cursor>> = files.iter().map(|_| Mutex::default()).collect();
+    let failed = AtomicBool::new(false);
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let threads = parallel::threads_for(bytes as usize, files::CHUNK);
+    // The next chunk of some file, with its file and number; None when every file is read.
+    let take = || -> Result<Option<(usize, usize, files::Chunk)>> {
+        loop {
+            let mut pending = false;
+            for blocking in [false, true] {
+                for (i, cursor) in cursors.iter().enumerate() {
+                    let mut cursor = if blocking {
+                        cursor.lock().unwrap_or_else(|e| e.into_inner())
+                    } else {
+                        match cursor.try_lock() {
+                            Ok(cursor) => cursor,
+                            Err(_) => {
+                                pending = true;
+                                continue;
+                            }
+                        }
+                    };
+                    if cursor.finished {
+                        continue;
+                    }
+                    pending = true;
+                    if cursor.chunks.is_none() {
+                        cursor.chunks = Some(files::Chunks::open(&files[i])?);
+                    }
+                    let chunk = cursor.chunks.as_mut().expect("opened").next_chunk()?;
+                    match chunk {
+                        Some(chunk) => {
+                            cursor.taken += 1;
+                            return Ok(Some((i, cursor.taken - 1, chunk)));
+                        }
+                        None => {
+                            cursor.finished = true;
+                            cursor.chunks = None;
+                        }
+                    }
+                }
+                if !pending {
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    let work = |_: &mut (), _: &usize| -> Result<Vec<(usize, usize, FileRows)>> {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let next = take().and_then(|taken| {
+                let Some((file, seq, chunk)) = taken else { return Ok(None) };
+                let mut rows = FileRows::new(query);
+                rows.rows.reserve(chunk.records);
+                rows.records(&chunk.bytes, chunk.base, &files[file].name, query)?;
+                Ok(Some((file, seq, rows)))
+            });
+            match next {
+                Ok(Some(part)) => done.push(part),
+                Ok(None) => break,
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(done)
+    };
+    let workers: Vec<usize> = (0..threads).collect();
+    let (results, _) = parallel::map_parts(&workers, threads, || (), work);
+    let mut parts = Vec::new();
+    for result in results {
+        parts.extend(result?);
+    }
+    Ok(parts)
 }
 
 /// Reads the records in `data` (one event file's bytes) into a table of `kind`, skipping what
@@ -167,7 +257,7 @@ pub fn decode_records(data: &[u8], kind: Kind) -> Table {
         purge: true,
     };
     let mut file = FileRows::new(&query);
-    let _ = file.records(data, 0, true, "input", &query);
+    let _ = file.records(data, 0, "input", &query);
     let mut table = Table::new(kind);
     merge_run(".", vec![file], true, &mut table);
     table
@@ -215,7 +305,6 @@ struct FileRows {
     /// The last `file_version` of the file ("brain.Event:2" is 2).
     version: Option<f64>,
     warnings: Vec<String>,
-    reserved: bool,
 }
 
 impl FileRows {
@@ -226,20 +315,11 @@ impl FileRows {
             purges: Vec::new(),
             version: None,
             warnings: Vec::new(),
-            reserved: false,
         }
     }
 
-    /// Reads the whole records of `data` (the file's bytes from `base` on); returns how many
-    /// bytes they took, and what the record after them needs, when it is cut off.
-    fn records(
-        &mut self,
-        data: &[u8],
-        base: u64,
-        at_end: bool,
-        file: &str,
-        query: &Query,
-    ) -> Result<(usize, Option<u64>)> {
+    /// Reads the records of `data`, bytes of a file from offset `base` on.
+    fn records(&mut self, data: &[u8], base: u64, file: &str, query: &Query) -> Result<()> {
         let mut records = Records::at(data, base, query.check_crc);
         loop {
             let offset = base + records.consumed() as u64;
@@ -249,18 +329,14 @@ impl FileRows {
                         self.corrupt(file, offset, e, query)?;
                     }
                 }
-                Ok(None) => return Ok((records.consumed(), None)),
-                // At the end of the file: a writer still writing, or one that was killed.
-                Err(ReadError::Truncated { needed, .. }) => {
-                    return Ok((records.consumed(), needed.filter(|_| !at_end)));
-                }
+                // A cut record ends the file: a writer still writing, or one that was killed.
+                Ok(None) | Err(ReadError::Truncated { .. }) => return Ok(()),
                 Err(e @ ReadError::CrcMismatch { part: "payload", .. }) => {
                     self.corrupt(file, offset, e, query)?
                 }
                 Err(e) => {
                     // A bad length: nothing after it can be framed.
-                    self.corrupt(file, offset, e, query)?;
-                    return Ok((data.len(), None));
+                    return self.corrupt(file, offset, e, query);
                 }
             }
         }
@@ -323,25 +399,6 @@ impl FileRows {
         }
         Ok(())
     }
-
-    /// Reserves room for the rows of a file of `size` bytes, guessed from the first `used`.
-    fn reserve(&mut self, used: usize, size: u64) {
-        if !self.reserved && used > 0 {
-            self.reserved = true;
-            let rows = self.rows.len() as f64 * (size as f64 / used as f64);
-            self.rows.reserve((rows * 1.01) as usize);
-        }
-    }
-}
-
-fn read_file(file: &EventFile, query: &Query) -> Result<FileRows> {
-    let mut rows = FileRows::new(query);
-    files::read_blocks(file, |data, base, at_end| {
-        let done = rows.records(data, base, at_end, &file.name, query)?;
-        rows.reserve(done.0, file.size);
-        Ok(done)
-    })?;
-    Ok(rows)
 }
 
 /// Appends a run's files to `table`, in order, applying the rules that need the whole run.

@@ -204,3 +204,16 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_restart_purges_the_earlier_chunks_of_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut events = vec![version()];
+    events.extend(scalars("loss", 0..400_000)); // chunks of their own, decoded in parallel
+    events.push(restart(100));
+    events.extend(scalars("loss", 100..110));
+    write(&dir.path().join("events.out.tfevents.1.host"), &events);
+    let steps: Vec<i64> =
+        rows(&read_dir(dir.path(), &query(Kind::Scalars)).table).into_iter().map(|r| r.2).collect();
+    assert_eq!(steps, (0..100).chain(100..110).collect::<Vec<_>>());
+}

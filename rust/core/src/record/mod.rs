@@ -52,11 +52,7 @@ pub enum ReadError {
     /// The buffer ends inside a record: what a crash or a writer still writing leaves behind at
     /// the end of a file. Readers stop there without error.
     #[error("truncated record at byte {offset}")]
-    Truncated {
-        offset: u64,
-        /// The whole record's size, when its header was read.
-        needed: Option<u64>,
-    },
+    Truncated { offset: u64 },
     /// A record whose length or payload does not match its CRC: the file is corrupt.
     #[error("CRC mismatch in the record {part} at byte {offset}")]
     CrcMismatch { offset: u64, part: &'static str },
@@ -98,7 +94,7 @@ impl<'a> Records<'a> {
             return Ok(None);
         }
         if rest.len() < 12 {
-            return Err(ReadError::Truncated { offset, needed: None });
+            return Err(ReadError::Truncated { offset });
         }
         let (len_bytes, len_crc) = (&rest[..8], &rest[8..12]);
         if masked_crc(len_bytes).to_le_bytes() != len_crc {
@@ -107,7 +103,7 @@ impl<'a> Records<'a> {
         let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes"));
         let total = len.saturating_add(OVERHEAD as u64);
         if total > rest.len() as u64 {
-            return Err(ReadError::Truncated { offset, needed: Some(total) });
+            return Err(ReadError::Truncated { offset });
         }
         let total = total as usize;
         let payload = &rest[12..total - 4];
@@ -197,10 +193,7 @@ mod tests {
             let mut reader = Records::new(&data[..cut]);
             assert_eq!(reader.next_record().unwrap().unwrap(), b"first");
             match reader.next_record() {
-                Err(ReadError::Truncated { offset, needed }) => {
-                    assert_eq!(offset, first_len as u64);
-                    assert_eq!(needed, (cut >= first_len + 12).then_some((data.len() - first_len) as u64));
-                }
+                Err(ReadError::Truncated { offset }) => assert_eq!(offset, first_len as u64),
                 other => panic!("cut at {cut}: {other:?}"),
             }
         }
