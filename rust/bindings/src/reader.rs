@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch, StructArray};
 use arrow_schema::{ArrowError, DataType, Field};
 use numpy::PyArray1;
 use pyo3::exceptions::PyKeyError;
@@ -63,15 +63,13 @@ fn arrow_err(e: ArrowError) -> PyErr {
 
 impl Table {
     /// Column `name` of every batch, in order.
-    fn chunks(&self, name: &str) -> PyResult<(DataType, Vec<ArrayRef>)> {
-        let schema = self.table.schema();
-        let (index, field) = schema
-            .column_with_name(name)
-            .ok_or_else(|| PyKeyError::new_err(format!("no column {name:?}")))?;
-        Ok((
-            field.data_type().clone(),
-            self.table.batches().iter().map(|b| b.column(index).clone()).collect(),
-        ))
+    fn chunks(&self, name: &str) -> PyResult<Vec<ArrayRef>> {
+        let index = self
+            .table
+            .schema()
+            .index_of(name)
+            .map_err(|_| PyKeyError::new_err(format!("no column {name:?}")))?;
+        Ok(self.table.batches().iter().map(|b| b.column(index).clone()).collect())
     }
 }
 
@@ -120,37 +118,31 @@ impl Table {
         Ok(to_stream_pycapsule(py, Box::new(ArrayIterator::new(batches, field)), requested_schema)?)
     }
 
-    /// Column `name` for numpy and pandas: a numpy array for numbers; `(codes, names)` for
-    /// run and tag (int32 codes into the list of names); a list for strings, bytes, lists (as
-    /// numpy arrays) and columns with missing values (None).
-    fn column<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        let (dtype, chunks) = self.chunks(name)?;
-        let nulls = chunks.iter().any(|c| c.null_count() > 0);
+    /// Column `name` for numpy and pandas: a numpy array for numbers (a view of the table's
+    /// own memory when the table is one record batch, which keeps the table alive; else a
+    /// copy joining the batches); `(codes, names)` for run and tag (int32 codes into the list
+    /// of names); a list for strings, bytes, lists (as numpy arrays) and columns with missing
+    /// values (None).
+    fn column<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let chunks = slf.get().chunks(name)?;
+        if chunks.iter().any(|c| c.null_count() > 0) {
+            return list(py, &chunks);
+        }
+        let dtype = slf.get().table.schema().field_with_name(name).map_err(arrow_err)?.data_type().clone();
         Ok(match dtype {
             DataType::Dictionary(..) => {
-                let mut codes = Vec::new();
-                let mut names: Option<ArrayRef> = None;
-                for chunk in &chunks {
-                    let dictionary = chunk.as_dictionary::<Int32Type>();
-                    codes.extend_from_slice(dictionary.keys().values());
-                    names.get_or_insert_with(|| dictionary.values().clone());
-                }
-                let names: Vec<&str> =
-                    names.as_ref().map_or_else(Vec::new, |n| n.as_string::<i32>().iter().flatten().collect());
-                (PyArray1::from_vec(py, codes), names).into_pyobject(py)?.into_any()
+                let dictionaries: Vec<_> = chunks.iter().map(|c| c.as_dictionary::<Int32Type>()).collect();
+                let names: Vec<&str> = dictionaries
+                    .first()
+                    .map_or_else(Vec::new, |d| d.values().as_string::<i32>().iter().flatten().collect());
+                let keys: Vec<&[i32]> = dictionaries.iter().map(|d| &d.keys().values()[..]).collect();
+                (numbers(slf, &keys), names).into_pyobject(py)?.into_any()
             }
-            DataType::Float64 if !nulls => numbers::<Float64Type>(py, &chunks).into_any(),
-            DataType::Int64 if !nulls => numbers::<Int64Type>(py, &chunks).into_any(),
-            DataType::Int32 if !nulls => numbers::<Int32Type>(py, &chunks).into_any(),
-            _ => {
-                let list = PyList::empty(py);
-                for chunk in &chunks {
-                    for i in 0..chunk.len() {
-                        list.append(value(py, chunk, i)?)?;
-                    }
-                }
-                list.into_any()
-            }
+            DataType::Float64 => numbers(slf, &values::<Float64Type>(&chunks)),
+            DataType::Int64 => numbers(slf, &values::<Int64Type>(&chunks)),
+            DataType::Int32 => numbers(slf, &values::<Int32Type>(&chunks)),
+            _ => list(py, &chunks)?,
         })
     }
 
@@ -160,18 +152,32 @@ impl Table {
     }
 }
 
-fn numbers<'py, T: arrow_array::ArrowPrimitiveType>(
-    py: Python<'py>,
-    chunks: &[ArrayRef],
-) -> Bound<'py, PyArray1<T::Native>>
-where
-    T::Native: numpy::Element,
-{
-    let mut values = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    for chunk in chunks {
-        values.extend_from_slice(chunk.as_primitive::<T>().values());
+fn values<T: ArrowPrimitiveType>(chunks: &[ArrayRef]) -> Vec<&[T::Native]> {
+    chunks.iter().map(|c| &c.as_primitive::<T>().values()[..]).collect()
+}
+
+/// The numbers of a column's chunks as one numpy array: a view of the table's memory when there
+/// is one chunk (the table, immutable, is the array's base, so the memory outlives the array),
+/// else a copy joining them.
+fn numbers<'py, T: numpy::Element + Copy>(table: &Bound<'py, Table>, chunks: &[&[T]]) -> Bound<'py, PyAny> {
+    if let [values] = chunks {
+        let array = numpy::ndarray::ArrayView1::from(*values);
+        // SAFETY: `values` is a column of `table`'s batch, which never changes once built and
+        // is freed only with the table, which the array holds as its base.
+        return unsafe { PyArray1::borrow_from_array(&array, table.clone().into_any()) }.into_any();
     }
-    PyArray1::from_vec(py, values)
+    PyArray1::from_vec(table.py(), chunks.concat()).into_any()
+}
+
+/// A column's values as a Python list.
+fn list<'py>(py: Python<'py>, chunks: &[ArrayRef]) -> PyResult<Bound<'py, PyAny>> {
+    let list = PyList::empty(py);
+    for chunk in chunks {
+        for i in 0..chunk.len() {
+            list.append(value(py, chunk, i)?)?;
+        }
+    }
+    Ok(list.into_any())
 }
 
 /// One value of a column that is not plain numbers, as Python sees it.
