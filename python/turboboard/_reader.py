@@ -123,21 +123,19 @@ class Table:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame: ``run`` and ``tag`` are categorical, list columns hold numpy
-        arrays. With pandas 3 (copy on write), numeric columns are views of the table's memory,
-        not copies. Needs pandas only (not pyarrow)."""
+        arrays. Needs pandas only (not pyarrow)."""
         import pandas as pd
 
-        copy = int(pd.__version__.split(".")[0]) < 3
         columns = {}
         for name in self.column_names:
             values = self._table.column(name)
             if isinstance(values, tuple):
                 codes, names = values
                 values = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
-            elif isinstance(values, np.ndarray):
-                # pandas 3 copies on write; older pandas writes into a column's array, which
-                # must then be a copy of its own.
-                values = values.copy() if copy else values
+            elif isinstance(values, np.ndarray) and isinstance(values.base, _core.Table):
+                # pandas writes into its columns' arrays: a view of the table's memory (which
+                # Arrow consumers share) gets a copy of its own.
+                values = values.copy()
             elif isinstance(values, list):
                 series = np.empty(len(values), dtype=object)
                 series[:] = values
