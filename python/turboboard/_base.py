@@ -42,6 +42,8 @@ class WriterBase:
         self._core: _core.EventFileWriter | None = None
         self._default_step: Step = None
         self._default_walltime: float | None = None
+        # How the PNGs of images are compressed: "size" (the default) or "speed".
+        self._image_compression = "size"
 
     def _options(self) -> tuple[Any, Any, Any, Any, Any]:
         return (
