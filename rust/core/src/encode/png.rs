@@ -3,11 +3,13 @@
 //! benches/PERFORMANCE.md has the measurements behind these choices.
 
 use std::cell::RefCell;
+use std::sync::{Mutex, PoisonError};
 
 use libdeflater::{CompressionLvl, Compressor};
 
 use super::image::Image;
 use crate::error::{Error, Result};
+use crate::parallel::{map_parts, threads_for};
 
 /// What the encoder favours: the smallest file (the default: within a few per cent of
 /// tensorboardX's, Pillow at zlib's level 6), or speed at a few per cent more bytes.
@@ -69,14 +71,39 @@ pub fn encode_png_with(image: &Image, compression: Compression) -> Result<Vec<u8
             ),
         ));
     }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let png = encode_into(image, compression, scratch);
+        scratch.trim();
+        png
+    })
+}
+
+fn encode_into(image: &Image, compression: Compression, scratch: &mut Scratch) -> Result<Vec<u8>> {
+    let channels = usize::from(image.channels);
+    let stride = image.width as usize * channels;
     let palette = if channels == 3 { Palette::of(&image.pixels) } else { None };
-    let (color_type, depth, rows) = match &palette {
-        // Rows of packed indices, unfiltered (as the PNG specification advises for palettes).
-        Some(palette) => (3, palette.depth, palette.rows(width)),
-        None => (COLOR_TYPES[channels - 1], 8, filter_rows(&image.pixels, width * channels, channels)),
+    let Scratch { rows, zlib, compressors } = scratch;
+    rows.clear();
+    let (color_type, depth, level) = match &palette {
+        // Packed indices, unfiltered (as the PNG specification advises for palettes).
+        Some(palette) => {
+            palette.rows(image.width as usize, rows);
+            (3, palette.depth, compression.level())
+        }
+        None if incompressible(&image.pixels, stride, channels, compressors)? => {
+            // Stored: no filter can help, none is tried.
+            for row in image.pixels.chunks_exact(stride) {
+                rows.push(0);
+                rows.extend_from_slice(row);
+            }
+            (COLOR_TYPES[channels - 1], 8, 0)
+        }
+        None => {
+            filter_image(&image.pixels, stride, channels, rows);
+            (COLOR_TYPES[channels - 1], 8, compression.level())
+        }
     };
-    let level = if palette.is_none() && incompressible(&rows) { 0 } else { compression.level() };
-    let zlib = deflate(&rows, level)?;
+    deflate(compressors, rows, level, zlib)?;
 
     let mut out = Vec::with_capacity(zlib.len() + 1024);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
@@ -109,48 +136,83 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-thread_local! {
-    // A compressor allocates and clears its tables when made (about 0.5 ms at level 4): each
-    // thread keeps one per level it used.
-    static COMPRESSORS: RefCell<Vec<(i32, Compressor)>> = const { RefCell::new(Vec::new()) };
+/// What a thread that encodes keeps between images: buffers the size of an image (fresh ones
+/// cost their page faults every time: a third of the time of a stored 512x512 noise image),
+/// and a compressor per level (one allocates and clears its tables when made: 0.5 ms).
+#[derive(Default)]
+struct Scratch {
+    rows: Vec<u8>,
+    zlib: Vec<u8>,
+    compressors: Vec<(i32, Compressor)>,
 }
 
-/// `data` as a zlib stream at libdeflate's `level` (0: stored blocks).
-fn deflate(data: &[u8], level: i32) -> Result<Vec<u8>> {
-    COMPRESSORS.with_borrow_mut(|compressors| {
-        let index = match compressors.iter().position(|(l, _)| *l == level) {
-            Some(index) => index,
-            None => {
-                let lvl = CompressionLvl::new(level).map_err(|_| internal(format!("no level {level}")))?;
-                compressors.push((level, Compressor::new(lvl)));
-                compressors.len() - 1
+impl Scratch {
+    /// Buffers larger than this are not kept: a projector sprite can take hundreds of MB.
+    const KEEP: usize = 16 << 20;
+
+    fn trim(&mut self) {
+        for buffer in [&mut self.rows, &mut self.zlib] {
+            if buffer.capacity() > Self::KEEP {
+                *buffer = Vec::new();
             }
-        };
-        let compressor = &mut compressors[index].1;
-        let mut out = vec![0; compressor.zlib_compress_bound(data.len())];
-        let len = compressor.zlib_compress(data, &mut out).map_err(|e| internal(e.to_string()))?;
-        out.truncate(len);
-        Ok(out)
-    })
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// `data` as a zlib stream at libdeflate's `level` (0: stored blocks), into `out`.
+fn deflate(
+    compressors: &mut Vec<(i32, Compressor)>,
+    data: &[u8],
+    level: i32,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let index = match compressors.iter().position(|(l, _)| *l == level) {
+        Some(index) => index,
+        None => {
+            let lvl = CompressionLvl::new(level).map_err(|_| internal(format!("no level {level}")))?;
+            compressors.push((level, Compressor::new(lvl)));
+            compressors.len() - 1
+        }
+    };
+    let compressor = &mut compressors[index].1;
+    out.clear();
+    out.resize(compressor.zlib_compress_bound(data.len()), 0);
+    let len = compressor.zlib_compress(data, out).map_err(|e| internal(e.to_string()))?;
+    out.truncate(len);
+    Ok(())
 }
 
 fn internal(message: String) -> Error {
     Error::invalid("img_tensor", format!("PNG encoding failed: {message}"))
 }
 
-/// Whether deflate would leave `filtered` as large as it is (noise): probed on a few samples
-/// at level 1, a hundredth of the cost of compressing it all. Such images are stored.
-fn incompressible(filtered: &[u8]) -> bool {
-    const SAMPLE: usize = 4096;
-    const SAMPLES: usize = 8;
-    if filtered.len() < SAMPLE * SAMPLES * 4 {
-        return false;
+/// Whether deflate would leave the image's filtered rows as large as they are (noise): eight
+/// bands of rows across the image, filtered and compressed at level 1, a few per cent of the
+/// cost of the whole. Images too small for such a sample are compressed.
+fn incompressible(
+    pixels: &[u8],
+    stride: usize,
+    bpp: usize,
+    compressors: &mut Vec<(i32, Compressor)>,
+) -> Result<bool> {
+    const BANDS: usize = 8;
+    let band_rows = 4096usize.div_ceil(stride);
+    let height = pixels.len() / stride;
+    if height < 4 * BANDS * band_rows {
+        return Ok(false);
     }
-    let step = filtered.len() / SAMPLES;
-    (0..SAMPLES).all(|k| {
-        let sample = &filtered[k * step + step / 2..][..SAMPLE];
-        deflate(sample, 1).is_ok_and(|z| z.len() * 100 >= SAMPLE * 97)
-    })
+    let mut sample = vec![0; BANDS * band_rows * (stride + 1)];
+    for (k, band) in sample.chunks_exact_mut(band_rows * (stride + 1)).enumerate() {
+        let first = (2 * k + 1) * height / (2 * BANDS);
+        filter_rows(&pixels[first * stride..(first + band_rows) * stride], None, stride, bpp, band);
+    }
+    let mut compressed = Vec::new();
+    deflate(compressors, &sample, 1, &mut compressed)?;
+    Ok(compressed.len() * 100 >= sample.len() * 97)
 }
 
 /// The colours of an RGB image that has at most 256, in order of appearance, and each
@@ -202,13 +264,12 @@ impl Palette {
         Some(Self { colors, indices, depth })
     }
 
-    /// The PNG rows: a filter byte (0, none), then the indices packed `depth` bits each, the
-    /// first in the high bits.
-    fn rows(&self, width: usize) -> Vec<u8> {
+    /// The PNG rows, appended to `out`: a filter byte (0, none), then the indices packed
+    /// `depth` bits each, the first in the high bits.
+    fn rows(&self, width: usize, out: &mut Vec<u8>) {
         let depth = usize::from(self.depth);
         let per_byte = 8 / depth;
-        let row_bytes = width.div_ceil(per_byte);
-        let mut out = Vec::with_capacity((row_bytes + 1) * (self.indices.len() / width));
+        out.reserve((width.div_ceil(per_byte) + 1) * (self.indices.len() / width));
         for row in self.indices.chunks_exact(width) {
             out.push(0);
             if depth == 8 {
@@ -223,19 +284,47 @@ impl Palette {
                 out.push(packed);
             }
         }
-        out
     }
 }
 
-/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel), each filtered as
-/// libpng and Pillow do by default: with the filter whose output has the smallest sum of
-/// absolute values, read as signed bytes, and preceded by that filter's number.
-fn filter_rows(pixels: &[u8], stride: usize, bpp: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(pixels.len() + pixels.len() / stride);
+/// Filters every row of `pixels` (see [`filter_rows`]) into `out`, which it empties first; on
+/// the cores when the image pays for the threads (starting one costs tens of microseconds).
+fn filter_image(pixels: &[u8], stride: usize, bpp: usize, out: &mut Vec<u8>) {
+    const MIN_PER_THREAD: usize = 128 << 10;
+    let height = pixels.len() / stride;
+    let row_len = stride + 1;
+    out.clear();
+    out.resize(height * row_len, 0);
+    let threads = threads_for(pixels.len(), MIN_PER_THREAD);
+    // Parts of whole rows, a few a thread, each with the slice of `out` it fills.
+    let part_rows = height.div_ceil(4 * threads);
+    let parts: Vec<(usize, Mutex<&mut [u8]>)> = out
+        .chunks_mut(part_rows * row_len)
+        .enumerate()
+        .map(|(k, dst)| (k * part_rows, Mutex::new(dst)))
+        .collect();
+    map_parts(
+        &parts,
+        threads,
+        || (),
+        |_, (first, dst)| {
+            let mut dst = dst.lock().unwrap_or_else(PoisonError::into_inner);
+            let rows = &pixels[first * stride..][..dst.len() / row_len * stride];
+            let prev = first.checked_sub(1).map(|above| &pixels[above * stride..][..stride]);
+            filter_rows(rows, prev, stride, bpp, &mut dst);
+        },
+    );
+}
+
+/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel, below `prev`, or the
+/// image's first rows), written to `out`: each filtered as libpng and Pillow do by default,
+/// with the filter whose output has the smallest sum of absolute values (read as signed
+/// bytes), and preceded by that filter's number.
+fn filter_rows(pixels: &[u8], prev: Option<&[u8]>, stride: usize, bpp: usize, out: &mut [u8]) {
     let zero = vec![0u8; stride];
     let mut scratch = vec![0u8; 4 * stride];
-    let mut prev: &[u8] = &zero;
-    for row in pixels.chunks_exact(stride) {
+    let mut prev: &[u8] = prev.unwrap_or(&zero);
+    for (row, dst) in pixels.chunks_exact(stride).zip(out.chunks_exact_mut(stride + 1)) {
         let (sub, rest) = scratch.split_at_mut(stride);
         let (up, rest) = rest.split_at_mut(stride);
         let (avg, paeth) = rest.split_at_mut(stride);
@@ -249,11 +338,10 @@ fn filter_rows(pixels: &[u8], stride: usize, bpp: usize) -> Vec<u8> {
             // Ties go to the lower filter number, as in libpng.
             best = best.min((signed_magnitude(filtered), kind));
         }
-        out.push(best.1 as u8);
-        out.extend_from_slice(candidates[best.1]);
+        dst[0] = best.1 as u8;
+        dst[1..].copy_from_slice(candidates[best.1]);
         prev = row;
     }
-    out
 }
 
 fn signed_magnitude(bytes: &[u8]) -> u64 {
@@ -427,6 +515,21 @@ mod tests {
                 c
             }
         });
+    }
+
+    #[test]
+    fn rows_filtered_on_the_cores_are_those_of_one_thread() {
+        // 360 KB: two threads where there are two cores, parts not a multiple of the rows.
+        let (height, width) = (301, 400);
+        let len = height * width * 3;
+        let mut pixels = noise(len / 2, 3);
+        pixels.extend((0..len - len / 2).map(|i| (i / 5 % 256) as u8));
+        let mut parallel = vec![1; 7];
+        filter_image(&pixels, width * 3, 3, &mut parallel);
+        let mut single = vec![0; height * (width * 3 + 1)];
+        filter_rows(&pixels, None, width * 3, 3, &mut single);
+        assert!(parallel == single);
+        round_trip(&Image { height: height as u32, width: width as u32, channels: 3, pixels });
     }
 
     #[test]
