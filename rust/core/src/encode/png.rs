@@ -3,13 +3,11 @@
 //! benches/PERFORMANCE.md has the measurements behind these choices.
 
 use std::cell::RefCell;
-use std::sync::{Mutex, PoisonError};
 
 use libdeflater::{CompressionLvl, Compressor};
 
 use super::image::Image;
 use crate::error::{Error, Result};
-use crate::parallel::{map_parts, threads_for};
 
 /// What the encoder favours: the smallest file (the default: within a few per cent of
 /// tensorboardX's, Pillow at zlib's level 6), or speed at a few per cent more bytes.
@@ -99,7 +97,8 @@ fn encode_into(image: &Image, compression: Compression, scratch: &mut Scratch) -
             (COLOR_TYPES[channels - 1], 8, 0)
         }
         None => {
-            filter_image(&image.pixels, stride, channels, rows);
+            rows.resize(image.pixels.len() + image.pixels.len() / stride, 0);
+            filter_rows(&image.pixels, stride, channels, rows);
             (COLOR_TYPES[channels - 1], 8, compression.level())
         }
     };
@@ -208,7 +207,7 @@ fn incompressible(
     let mut sample = vec![0; BANDS * band_rows * (stride + 1)];
     for (k, band) in sample.chunks_exact_mut(band_rows * (stride + 1)).enumerate() {
         let first = (2 * k + 1) * height / (2 * BANDS);
-        filter_rows(&pixels[first * stride..(first + band_rows) * stride], None, stride, bpp, band);
+        filter_rows(&pixels[first * stride..(first + band_rows) * stride], stride, bpp, band);
     }
     let mut compressed = Vec::new();
     deflate(compressors, &sample, 1, &mut compressed)?;
@@ -287,43 +286,16 @@ impl Palette {
     }
 }
 
-/// Filters every row of `pixels` (see [`filter_rows`]) into `out`, which it empties first; on
-/// the cores when the image pays for the threads (starting one costs tens of microseconds).
-fn filter_image(pixels: &[u8], stride: usize, bpp: usize, out: &mut Vec<u8>) {
-    const MIN_PER_THREAD: usize = 128 << 10;
-    let height = pixels.len() / stride;
-    let row_len = stride + 1;
-    out.clear();
-    out.resize(height * row_len, 0);
-    let threads = threads_for(pixels.len(), MIN_PER_THREAD);
-    // Parts of whole rows, a few a thread, each with the slice of `out` it fills.
-    let part_rows = height.div_ceil(4 * threads);
-    let parts: Vec<(usize, Mutex<&mut [u8]>)> = out
-        .chunks_mut(part_rows * row_len)
-        .enumerate()
-        .map(|(k, dst)| (k * part_rows, Mutex::new(dst)))
-        .collect();
-    map_parts(
-        &parts,
-        threads,
-        || (),
-        |_, (first, dst)| {
-            let mut dst = dst.lock().unwrap_or_else(PoisonError::into_inner);
-            let rows = &pixels[first * stride..][..dst.len() / row_len * stride];
-            let prev = first.checked_sub(1).map(|above| &pixels[above * stride..][..stride]);
-            filter_rows(rows, prev, stride, bpp, &mut dst);
-        },
-    );
-}
-
-/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel, below `prev`, or the
-/// image's first rows), written to `out`: each filtered as libpng and Pillow do by default,
-/// with the filter whose output has the smallest sum of absolute values (read as signed
-/// bytes), and preceded by that filter's number.
-fn filter_rows(pixels: &[u8], prev: Option<&[u8]>, stride: usize, bpp: usize, out: &mut [u8]) {
+/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel), written to `out`:
+/// each filtered as libpng and Pillow do by default, with the filter whose output has the
+/// smallest sum of absolute values (read as signed bytes), and preceded by that filter's
+/// number. (On one thread: filtering in parts on the cores made the writer wait for a helper
+/// thread that the busy machine started late, longer than the filter takes; see
+/// benches/PERFORMANCE.md.)
+fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
     let zero = vec![0u8; stride];
     let mut scratch = vec![0u8; 4 * stride];
-    let mut prev: &[u8] = prev.unwrap_or(&zero);
+    let mut prev: &[u8] = &zero;
     for (row, dst) in pixels.chunks_exact(stride).zip(out.chunks_exact_mut(stride + 1)) {
         let (sub, rest) = scratch.split_at_mut(stride);
         let (up, rest) = rest.split_at_mut(stride);
@@ -515,21 +487,6 @@ mod tests {
                 c
             }
         });
-    }
-
-    #[test]
-    fn rows_filtered_on_the_cores_are_those_of_one_thread() {
-        // 360 KB: two threads where there are two cores, parts not a multiple of the rows.
-        let (height, width) = (301, 400);
-        let len = height * width * 3;
-        let mut pixels = noise(len / 2, 3);
-        pixels.extend((0..len - len / 2).map(|i| (i / 5 % 256) as u8));
-        let mut parallel = vec![1; 7];
-        filter_image(&pixels, width * 3, 3, &mut parallel);
-        let mut single = vec![0; height * (width * 3 + 1)];
-        filter_rows(&pixels, None, width * 3, 3, &mut single);
-        assert!(parallel == single);
-        round_trip(&Image { height: height as u32, width: width as u32, channels: 3, pixels });
     }
 
     #[test]
