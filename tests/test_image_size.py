@@ -85,8 +85,8 @@ def test_event_files_within_2_percent_of_tensorboardx(tmp_path, images):
 
 
 def test_speed_over_size_costs_a_few_percent(tmp_path, images):
-    """image_compression="speed": the same pixels in about half the encoding time (benchmarks),
-    within 6% of tensorboardX's bytes in total (libdeflate's level 1: 3-8% more on
+    """image_compression="speed": the same pixels in a third less time on photographs (benches),
+    within 6% of tensorboardX's bytes in total (libdeflate's level 1: 2-8% more on
     photographs); smooth images that shrink to a few KB lose most in proportion (the gradient:
     36%, 1.6 KB), hence 40% per image."""
     check_bounds(

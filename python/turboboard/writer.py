@@ -56,8 +56,8 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
         storage_options: Settings of a remote log directory's store (see ``FileWriter``).
         image_compression: ``'size'`` (the default) compresses images' PNGs about as small as
-            tensorboardX does; ``'speed'`` encodes them in about half the time, for a few per
-            cent more bytes (for runs that log many large images).
+            tensorboardX does; ``'speed'`` encodes photographs in about a third less time, for
+            a few per cent more bytes (for runs that log many large images).
 
     ``logdir`` may be a URL: ``s3://bucket/run`` (and ``s3a://``), ``gs://``, ``az://`` or
     ``abfs://``, ``memory://`` (this process's memory) or ``file://``; the runs of
