@@ -5,7 +5,8 @@ downloaded), upscaled to 28x28. One run fills every TensorBoard dashboard: the m
 loss and accuracy (and a custom multiline loss chart), weight and gradient histograms, sample
 inputs, the projector's view of the learned features and a 3-D point cloud of them, a confusion
 matrix drawn with matplotlib, per-class PR curves, a video and an audio clip made from inputs,
-a text note and the run's hyperparameters with its final metrics. It then prints the command that
+a text note and the run's hyperparameters with its final metrics. It then reads the run's scalars
+back (``turboboard.read_scalars``), prints the last value of each, and prints the command that
 opens the run in TensorBoard beside the others under its parent directory (``runs/``).
 """
 
@@ -27,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+import turboboard
 from sklearn.datasets import load_digits
 from torch import nn
 from turboboard import SummaryWriter
@@ -195,6 +197,7 @@ def main() -> None:
             global_step=step,
         )
 
+    print_read_back(args.logdir)
     if "://" in args.logdir:
         runs = args.logdir.rstrip("/").rsplit("/", 1)[0]
         print(
@@ -208,6 +211,20 @@ def main() -> None:
         f"\nWrote {args.logdir}. Open it, beside the other runs in {runs}, with:\n\n"
         f"    {tensorboard_command(runs)}\n\nthen browse to http://localhost:6006"
     )
+
+
+def print_read_back(logdir: str) -> None:
+    """The run's scalars read back (``turboboard.read_scalars``): rows and last value of each."""
+    table = turboboard.read_scalars(logdir)
+    last: dict[tuple[str, str], tuple[int, int, float]] = {}
+    columns = (table.column(name) for name in ("run", "tag", "step", "value"))
+    for run, tag, step, value in zip(*columns):
+        rows = last.get((run, tag), (0, 0, 0.0))[0]
+        last[run, tag] = (rows + 1, int(step), float(value))
+    print(f"\nRead back with turboboard.read_scalars({logdir!r}): {table.num_rows} scalars")
+    print(f"    {'run':<16} {'tag':<24} {'rows':>5} {'last step':>9} {'last value':>10}")
+    for (run, tag), (rows, step, value) in sorted(last.items()):
+        print(f"    {run:<16} {tag:<24} {rows:>5} {step:>9} {value:>10.4f}")
 
 
 def tensorboard_command(logdir: str) -> str:

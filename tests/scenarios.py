@@ -733,53 +733,284 @@ def close_flush_misuse(lib: str, root: str) -> Outcome:
     return outcome
 
 
+def run_on_slow_disk(lib: str, root: str, delay: float, queue_bytes: int, code: str) -> Outcome:
+    """Runs ``code`` against a disk that takes ``delay`` s per 128 KiB write, with ``LOGDIR`` a
+    directory on it and ``OPTIONS`` the writer's keyword arguments (turboboard's
+    ``max_queue_bytes=queue_bytes``); the outcome's files are what reached the disk."""
+    with slow_disk(root, delay) as (mountpoint, backing):
+        options = {"max_queue_bytes": queue_bytes} if lib == "turboboard" else {}
+        prelude = f"LOGDIR = {os.path.join(mountpoint, 'run')!r}\nOPTIONS = {options!r}\n"
+        outcome = run(lib, prelude + textwrap.dedent(code), timeout=180)
+        outcome.files = read_files(os.path.join(backing, "run"))
+    return outcome
+
+
 def slow_disk_producer(lib: str, root: str, delay: float = 0.005) -> Outcome:
     """A producer of 40 MiB of text against a disk that takes ``delay`` s per 128 KiB write,
     with a Python thread spinning beside it. Prints ``peak_mb`` (the most the RSS grew, sampled
     by that thread),
     ``spins_while_blocked`` (the spinner's progress during the call that waited longest) and
     ``longest`` (that call's seconds)."""
-    with slow_disk(root, delay) as (mountpoint, backing):
-        logdir = os.path.join(mountpoint, "run")
-        extra = ", max_queue_bytes=2 << 20" if lib == "turboboard" else ""
-        outcome = run(
-            lib,
-            f"""
-            import os, threading, time
-            w = SummaryWriter({logdir!r}{extra})
-            text = "x" * (1 << 20)
-            spins = 0
-            done = False
-            page = os.sysconf("SC_PAGE_SIZE")
-            def rss():
-                with open("/proc/self/statm") as f:
-                    return int(f.read().split()[1]) * page
-            base = peak = rss()
-            def spin():
-                global spins, peak
-                while not done:
-                    spins += 1
-                    if spins % 1000 == 0:
-                        peak = max(peak, rss())
-            spinner = threading.Thread(target=spin)
-            spinner.start()
-            longest, spun = 0.0, 0
-            for i in range(40):
-                before, t = spins, time.monotonic()
-                w.add_text("t", text, i)
-                took = time.monotonic() - t
-                if took > longest:
-                    longest, spun = took, spins - before
-            done = True
-            spinner.join()
-            print(f"peak_mb={{(peak - base) / 2**20:.1f}}")
-            print(f"longest={{longest:.3f}}")
-            print(f"spins_while_blocked={{spun}}")
-            w.close()
-            """,
-            timeout=120,
-        )
-        outcome.files = read_files(os.path.join(backing, "run"))
+    return run_on_slow_disk(
+        lib,
+        root,
+        delay,
+        2 << 20,
+        """
+        import os, threading, time
+        w = SummaryWriter(LOGDIR, **OPTIONS)
+        text = "x" * (1 << 20)
+        spins = 0
+        done = False
+        page = os.sysconf("SC_PAGE_SIZE")
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+        base = peak = rss()
+        def spin():
+            global spins, peak
+            while not done:
+                spins += 1
+                if spins % 1000 == 0:
+                    peak = max(peak, rss())
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        longest, spun = 0.0, 0
+        for i in range(40):
+            before, t = spins, time.monotonic()
+            w.add_text("t", text, i)
+            took = time.monotonic() - t
+            if took > longest:
+                longest, spun = took, spins - before
+        done = True
+        spinner.join()
+        print(f"peak_mb={(peak - base) / 2**20:.1f}")
+        print(f"longest={longest:.3f}")
+        print(f"spins_while_blocked={spun}")
+        w.close()
+        """,
+    )
+
+
+def fork_while_threads_wait(lib: str, root: str, forks: int = 20, delay: float = 0.02) -> Outcome:
+    """On a disk slower than the producers (``delay`` s per 128 KiB write), three threads call
+    flush() in a loop and three log 1 MiB texts into a full queue (turboboard's
+    ``max_queue_bytes``), so they keep waiting, while the main thread forks ``forks`` times.
+    Each child logs a scalar and a histogram through the inherited writer and closes it; a child
+    not done within 20 s is killed. Prints ``children=`` (each child's exit code, or ``hung``),
+    ``flushes=`` and ``texts=`` (what the waiting threads got through meanwhile)."""
+    return run_on_slow_disk(
+        lib,
+        root,
+        delay,
+        1 << 20,
+        f"""
+        import os, threading, time
+        import numpy as np
+        w = SummaryWriter(LOGDIR, **OPTIONS)
+        text = "x" * (1 << 20)
+        stop = False
+        counts = {{"flushes": 0, "texts": 0}}
+        def flushes():
+            while not stop:
+                w.flush()
+                counts["flushes"] += 1
+        def texts():
+            while not stop:
+                w.add_text("t", text, counts["texts"])
+                counts["texts"] += 1
+        # Each wait that ends or times out takes the writer's locks without the GIL: the more
+        # waiters, the more forks land in such a moment.
+        threads = [threading.Thread(target=f) for f in (flushes, texts) * 3]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        children = []
+        for k in range({forks}):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    w.add_scalar("child", float(k), k)
+                    w.add_histogram("h", np.arange(100.0) * k, k)
+                    w.close()
+                    code = 0
+                finally:
+                    os._exit(code)
+            deadline = time.monotonic() + 20
+            while (ended := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.01)
+            hung = ended == (0, 0)
+            children.append("hung" if hung else str(os.waitstatus_to_exitcode(ended[1])))
+        stop = True
+        for t in threads:
+            t.join()
+        w.close()
+        print(f"children={{','.join(children)}}")
+        print(f"flushes={{counts['flushes']}}")
+        print(f"texts={{counts['texts']}}")
+        """,
+    )
+
+
+def memory_after_large_event(lib: str, root: str) -> Outcome:
+    """One 100 MB ``add_audio`` (25 million float32 samples), flushed, then a few scalars, each
+    flushed, with the writer left open. Prints ``kept_mb``: how much more memory (RSS, from
+    /proc/self/statm) the process holds than before the clip was made."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import gc, os
+        import numpy as np
+        page = os.sysconf("SC_PAGE_SIZE")
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+        w = SummaryWriter({logdir!r})
+        w.add_scalar("x", 0.0, 0)
+        w.flush()
+        before = rss()
+        clip = np.full(25_000_000, 0.25, dtype=np.float32)
+        w.add_audio("big", clip, 0, 44100)
+        w.flush()
+        del clip
+        gc.collect()
+        for step in range(1, 4):
+            w.add_scalar("x", float(step), step)
+            w.flush()
+        print(f"kept_mb={{(rss() - before) / 2**20:.1f}}")
+        w.close()
+        """,
+        timeout=120,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def unencodable_event(lib: str, root: str) -> Outcome:
+    """Scalars and images around one video that passes ``add_video``'s checks but that no GIF
+    can hold (65,536 pixels wide; a GIF's side is 65,535 at most): turboboard finds out on its
+    writer thread. Prints what each call raised (``ok`` if nothing): ``video=`` (the
+    ``add_video``), ``flush1=`` (the flush right after it), then, after more events,
+    ``flush2=`` and ``close=``."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import numpy as np
+        def attempt(name, call, *args):
+            try:
+                call(*args)
+                print(f"{{name}}=ok", flush=True)
+            except Exception as e:
+                print(f"{{name}}={{type(e).__name__}}: {{e}}".replace("\\n", " "), flush=True)
+        w = SummaryWriter({logdir!r})
+        image = np.full((3, 8, 8), 0.5, dtype=np.float32)
+        for i in range(5):
+            w.add_scalar("x", float(i), i)
+            w.add_image("img", image, i)
+        wide = np.zeros((1, 1, 3, 1, 65536), dtype=np.uint8)
+        attempt("video", w.add_video, "v", wide, 5)
+        attempt("flush1", w.flush)
+        for i in range(5, 10):
+            w.add_scalar("x", float(i), i)
+            w.add_image("img", image, i)
+        attempt("flush2", w.flush)
+        attempt("close", w.close)
+        """,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
+    return outcome
+
+
+def array_borrowed_for_writing(lib: str, root: str) -> Outcome:
+    """Another Rust extension holds the caller's array for writing: the scenario takes the
+    borrow through rust-numpy's shared borrow checking API (the capsule
+    ``_RUST_NUMPY_BORROW_CHECKING_API`` on numpy's ``multiarray`` module, which the first
+    rust-numpy extension to borrow an array publishes), exactly as such an extension does, calls
+    ``add_*`` with the array, releases the borrow and calls again. Prints ``<case>_borrowed=``
+    and ``<case>_released=`` (``ok`` or what was raised) for each case, and ``api=`` (the API's
+    version, or ``none`` if no extension published it)."""
+    logdir = os.path.join(root, "run")
+    outcome = run(
+        lib,
+        f"""
+        import ctypes
+        import numpy as np
+        try:
+            from numpy._core import multiarray
+        except ImportError:  # numpy 1
+            from numpy.core import multiarray
+
+        def attempt(call):
+            try:
+                call()
+                return "ok"
+            except BaseException as e:  # rust-numpy's PanicException is a BaseException
+                return f"{{type(e).__name__}}: {{e}}".replace("\\n", " ")
+
+        w = SummaryWriter({logdir!r})
+        w.add_histogram("first", np.arange(3.0), 0)  # turboboard's first borrow publishes the API
+        capsule = getattr(multiarray, "_RUST_NUMPY_BORROW_CHECKING_API", None)
+        shared = None
+        if capsule is not None:
+            get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+            get_pointer.restype = ctypes.c_void_p
+            get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+            # PYFUNCTYPE: called with the GIL held, as rust-numpy's entry points require.
+            Borrow = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+            Release = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+            class Shared(ctypes.Structure):
+                # rust-numpy's struct Shared (src/borrow/shared.rs), version 1.
+                _fields_ = [
+                    ("version", ctypes.c_uint64),
+                    ("flags", ctypes.c_void_p),
+                    ("acquire", Borrow),
+                    ("acquire_mut", Borrow),
+                    ("release", Release),
+                    ("release_mut", Release),
+                ]
+
+            name = b"_RUST_NUMPY_BORROW_CHECKING_API"
+            shared = Shared.from_address(get_pointer(capsule, name))
+        print(f"api={{shared.version if shared else 'none'}}")
+
+        values = np.linspace(0.0, 1.0, 1000)
+        image = np.full((3, 8, 8), 0.5)
+        labels = np.array([0.0, 1.0, 1.0, 0.0])
+        edges = np.array([0.0, 0.5, 1.0])
+        cases = [
+            ("histogram", values, lambda: w.add_histogram("h", values, 1)),
+            ("bins", edges, lambda: w.add_histogram("hb", values, 1, bins=edges)),
+            ("image", image, lambda: w.add_image("img", image, 1)),
+            ("labels", labels, lambda: w.add_pr_curve("pr", labels, np.linspace(0, 1, 4), 1)),
+        ]
+        try:
+            import ml_dtypes  # numpy's bfloat16: add_tensor reads it as 16-bit patterns
+
+            bf16 = np.arange(4.0).astype(ml_dtypes.bfloat16)
+            cases.append(("bfloat16", bf16, lambda: w.add_tensor("t", bf16, 1)))
+        except ImportError:
+            pass
+        for case, array, call in cases:
+            if shared is not None:
+                assert shared.acquire_mut(shared.flags, id(array)) == 0
+            print(f"{{case}}_borrowed={{attempt(call)}}", flush=True)
+            if shared is not None:
+                shared.release_mut(shared.flags, id(array))
+            print(f"{{case}}_released={{attempt(call)}}", flush=True)
+        w.close()
+        """,
+        timeout=60,
+    )
+    outcome.files = read_files(logdir)
     return outcome
 
 
@@ -852,6 +1083,23 @@ def describe_outcome(name: str, o: Outcome, status: str) -> str:
     if name.startswith("close twice"):
         calls = ", ".join(f"{k.split('_')[0]}: {v}" for k, v in m.items())
         return f"{status}; after close: {calls}"
+    if name.startswith("20 forks"):
+        if o.hung:
+            return f"{status}, children or waiting threads stuck"
+        children = m.get("children", "").split(",")
+        return f"{status}; {children.count('0')}/20 children done, {children.count('hung')} hung"
+    if name.startswith("memory after"):
+        return f"{status}; {m.get('kept_mb')} MB kept"
+    if name.startswith("an event that cannot"):
+        return (
+            f"{status}; add_video: {m.get('video', '?')[:40]}; next flush: "
+            f"{m.get('flush1', '?')[:40]}; later: {m.get('flush2')}, close {m.get('close')}; "
+            f"{len(f.steps('x'))}/10 scalars, {len(f.steps('img'))}/10 images, "
+            f"{len(f.steps('v'))} videos"
+        )
+    if name.startswith("an array borrowed"):
+        borrowed = {k: v.split(":")[0] for k, v in m.items() if k.endswith("_borrowed")}
+        return f"{status}; API {m.get('api')}; while borrowed: {borrowed}"
     if name.startswith("slow disk"):
         return (
             f"{status}; peak RSS +{m.get('peak_mb')} MB; longest call {m.get('longest')} s, "
@@ -899,6 +1147,12 @@ SCENARIOS = {
     ),
     "close twice, calls after close, flush from threads": close_flush_misuse,
     "slow disk (FUSE, 5 ms per 128 KiB write), 40 MiB producer": slow_disk_producer,
+    "20 forks while threads wait in flush() and on a full queue (slow disk)": (
+        fork_while_threads_wait
+    ),
+    "memory after one 100 MB add_audio, writer open": memory_after_large_event,
+    "an event that cannot be encoded (a 65,536-pixel-wide video)": unencodable_event,
+    "an array borrowed for writing by another Rust extension": array_borrowed_for_writing,
 }
 
 

@@ -20,6 +20,7 @@ def test_demo_writes_a_complete_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert_tensorboard_command_works(result.stdout, logdir)
+    assert_read_back_printed(result.stdout, logdir)
     tags = accumulate(str(logdir)).Tags()
     assert {"loss/train", "loss/val"} <= set(tags["scalars"])
     assert {"weights/conv1.weight", "gradients/fc2.bias"} <= set(tags["histograms"])
@@ -44,6 +45,25 @@ def test_demo_writes_a_complete_run(tmp_path):
     for run in ("train", "val"):
         sub = accumulate(str(logdir / "accuracy" / run))
         assert [s.step for s in sub.Scalars("accuracy")] == [0, 1]
+
+
+def assert_read_back_printed(stdout, logdir):
+    """The demo ends with its scalars read back: each tag's row count and last value, as
+    TensorBoard's accumulator reads them."""
+    lines = stdout.split("turboboard.read_scalars(", 1)[1].splitlines()[2:]
+    printed = {}
+    for line in lines:
+        words = line.split()
+        if len(words) != 5:
+            break
+        printed[words[0], words[1]] = (int(words[2]), int(words[3]), float(words[4]))
+    expected = {}
+    for run in (".", "accuracy/train", "accuracy/val", "hparams"):
+        accumulator = accumulate(str(logdir if run == "." else logdir / run))
+        for tag in accumulator.Tags()["scalars"]:
+            events = accumulator.Scalars(tag)
+            expected[run, tag] = (len(events), events[-1].step, round(events[-1].value, 4))
+    assert printed == expected
 
 
 def assert_tensorboard_command_works(stdout, logdir):

@@ -6,13 +6,14 @@ subprocess with a timeout, so a hang fails the test instead of stalling the suit
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import time
 
 import pytest
 import scenarios
 import turboboard
-from conftest import event_files, summary_events
+from conftest import accumulate, event_files, summary_events
 
 LIB = "turboboard"
 
@@ -214,6 +215,76 @@ def test_slow_disk_bounds_memory_and_waits_without_the_gil(tmp_path):
     assert int(marks["spins_while_blocked"]) > 1000
     assert_valid(outcome.files)
     assert outcome.files.steps("t/text_summary") == list(range(40))
+
+
+def test_forks_while_threads_wait_on_a_slow_disk_never_hang_the_children(tmp_path):
+    outcome = _mounted(scenarios.fork_while_threads_wait, LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    # No child blocked on a lock a waiting thread held at the fork; the threads kept waiting
+    # and getting through meanwhile.
+    assert marks["children"] == ",".join(["0"] * 20), marks
+    assert int(marks["flushes"]) > 0 and int(marks["texts"]) > 0, marks
+    assert_valid(outcome.files)
+    assert sorted(outcome.files.steps("child")) == list(range(20))
+    assert sorted(outcome.files.steps("h")) == list(range(20))
+    # Each child wrote its own file, and only its own events.
+    child_files = [v for v in outcome.files.values if ("child", v[0][1]) in v]
+    assert len(child_files) == 20 and all(len(v) == 2 for v in child_files)
+
+
+def test_memory_taken_by_one_large_event_is_given_back(tmp_path):
+    outcome = scenarios.memory_after_large_event(LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    # The 100 MB clip became 50 MB of WAV in the writer's buffers; with the writer still open,
+    # they are given back.
+    assert float(outcome.marks()["kept_mb"]) < 16, outcome.marks()
+    assert outcome.files.steps("big") == [0]
+    assert outcome.files.steps("x") == [0, 1, 2, 3]
+
+
+def test_an_event_that_cannot_be_encoded_is_reported_once_and_the_run_goes_on(tmp_path):
+    outcome = scenarios.unencodable_event(LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    # add_video's checks pass; the GIF fails on the writer thread. The flush that waits for it
+    # raises, naming the argument and what went wrong, and only that call.
+    assert marks["video"] == "ok", marks
+    assert marks["flush1"].startswith("ArgumentError: vid_tensor: "), marks
+    assert "left out" in marks["flush1"] and "too large for a GIF" in marks["flush1"], marks
+    assert (marks["flush2"], marks["close"]) == ("ok", "ok"), marks
+    assert_valid(outcome.files)
+    acc = accumulate(str(tmp_path / "run"))
+    assert [e.step for e in acc.Scalars("x")] == list(range(10))
+    assert [e.step for e in acc.Images("img")] == list(range(10))
+    assert acc.Tags()["images"] == ["img"]
+
+
+def test_an_array_borrowed_for_writing_by_another_extension_raises_value_error(tmp_path):
+    outcome = scenarios.array_borrowed_for_writing(LIB, str(tmp_path))
+    assert outcome.returncode == 0, outcome.stderr
+    marks = outcome.marks()
+    assert marks["api"] == "1", marks  # the layout the scenario's ctypes structure describes
+    args = {"histogram": "values", "bins": "bins", "image": "img_tensor", "labels": "labels"}
+    if importlib.util.find_spec("ml_dtypes"):
+        args["bfloat16"] = "tensor"
+    # While borrowed: a ValueError naming the argument (never rust-numpy's PanicException, nor
+    # its TypeError naming none); once released, the same call works.
+    for case, arg in args.items():
+        borrowed = marks[f"{case}_borrowed"]
+        assert borrowed.startswith(f"ValueError: {arg}: "), marks
+        assert "borrowed for writing" in borrowed, marks
+        assert marks[f"{case}_released"] == "ok", marks
+    assert_valid(outcome.files)
+    tags = accumulate(str(tmp_path / "run")).Tags()
+    assert sorted(tags["histograms"]) == ["first", "h", "hb"]
+    assert tags["images"] == ["img"]
+    assert sorted(tags["tensors"]) == sorted(["pr"] + (["t"] if "bfloat16" in args else []))
+    # Each event was written once, by the call made after the release.
+    assert sorted(outcome.files.all_values) == sorted(
+        [("first", 0), ("h", 1), ("hb", 1), ("img", 1), ("pr", 1)]
+        + ([("t", 1)] if "bfloat16" in args else [])
+    )
 
 
 def test_max_queue_hands_events_to_the_disk(logdir):

@@ -11,6 +11,7 @@ import turboboard
 import turboboard.writer
 from conftest import summary_events
 from torch.utils.tensorboard import SummaryWriter as TorchSummaryWriter
+from torch.utils.tensorboard import writer as torch_writer
 
 ANCHORS = {"tensorboardX": tensorboardX.SummaryWriter, "torch": TorchSummaryWriter}
 
@@ -169,3 +170,95 @@ def test_global_writer_file_writer_writes_to_the_shared_file(tmp_path):
     for name, logdir in logdirs.items():
         steps = sorted((v.tag, e.step) for e in summary_events(logdir) for v in e.summary.value)
         assert steps == [("counted", 0), ("s", 7)], name
+
+
+# The anchors' FileWriter (SummaryWriter.file_writer), and tensorboardX's stand-in for it when
+# nothing is written.
+FILE_WRITERS = {
+    "tensorboardX": tensorboardX.writer.FileWriter,
+    "torch": torch_writer.FileWriter,
+}
+FILE_WRITER_DIFFERENCES = {
+    ("torch", "__init__"): "the first parameter is named logdir (tensorboardX's name)",
+}
+FILE_WRITER_CASES = [
+    (anchor, name) for anchor, cls in FILE_WRITERS.items() for name in sorted(public_methods(cls))
+]
+
+
+@pytest.mark.parametrize("anchor, name", FILE_WRITER_CASES)
+def test_file_writer_signature_matches_anchor(anchor, name):
+    theirs = parameters(public_methods(FILE_WRITERS[anchor])[name])
+    ours = parameters(inspect.signature(getattr(turboboard.FileWriter, name)))
+    same_prefix = ours[: len(theirs)] == theirs
+    assert same_prefix != ((anchor, name) in FILE_WRITER_DIFFERENCES), f"{theirs}\n{ours}"
+
+
+def test_file_writer_attributes_mean_what_they_mean_in_the_anchors(writers):
+    from tensorboard.compat.proto import event_pb2 as tb_event
+    from tensorboard.compat.proto import summary_pb2 as tb_summary
+    from tensorboardX.proto import event_pb2 as tbx_event
+    from tensorboardX.proto import summary_pb2 as tbx_summary
+
+    # Each anchor takes only its own protobuf classes; turboboard takes any.
+    tensorboard_classes = (tb_event.Event, tb_summary.Summary)
+    protos = {"turboboard": tensorboard_classes, "torch": tensorboard_classes}
+    protos["tensorboardX"] = (tbx_event.Event, tbx_summary.Summary)
+
+    def summary(name, tag):
+        summary_class = protos[name][1]
+        return summary_class(value=[summary_class.Value(tag=tag, simple_value=1.5)])
+
+    ours = public_attributes(writers["turboboard"].file_writer)
+    for anchor in ANCHORS:
+        assert public_attributes(writers[anchor].file_writer) <= ours, anchor
+    written = {}
+    for name in ("turboboard", "tensorboardX", "torch"):
+        file_writer = writers[name].file_writer
+        # event_writer is the event file: an event goes in as it is, step and wall time included.
+        assert file_writer.event_writer.get_logdir() == file_writer.get_logdir()
+        event = protos[name][0](wall_time=5.0, step=3, summary=summary(name, "e"))
+        file_writer.event_writer.add_event(event)
+        # use_metadata: the step and wall time of the calls inside.
+        if name != "torch":  # torch's FileWriter has no use_metadata
+            with file_writer.use_metadata(global_step=9, walltime=6.0):
+                file_writer.add_summary(summary(name, "m"))
+        writers[name].close()  # tensorboardX's flush() returns before the events are written
+        written[name] = [
+            (e.wall_time, e.step, v.tag)
+            for e in summary_events(file_writer.get_logdir())
+            for v in e.summary.value
+        ]
+    assert written["turboboard"] == written["tensorboardX"] == [(5.0, 3, "e"), (6.0, 9, "m")]
+    assert written["torch"] == [(5.0, 3, "e")]
+
+
+def test_without_write_to_disk_file_writer_is_a_dummy_that_does_nothing(tmp_path):
+    writers = {
+        name: cls(str(tmp_path / name), write_to_disk=False)
+        for name, cls in (
+            ("tensorboardX", tensorboardX.SummaryWriter),
+            ("turboboard", turboboard.SummaryWriter),
+        )
+    }
+    dummy_methods = public_methods(tensorboardX.writer.DummyFileWriter)
+    for name, writer in writers.items():
+        file_writer = writer.file_writer
+        assert writer.all_writers == {writer.logdir: file_writer}, name
+        assert file_writer.get_logdir() == writer.logdir, name
+        for method in dummy_methods:
+            assert parameters(inspect.signature(getattr(type(file_writer), method)))[
+                : len(parameters(dummy_methods[method]))
+            ] == parameters(dummy_methods[method]), (name, method)
+        file_writer.add_event(b"")
+        file_writer.add_summary(b"", 1)
+        file_writer.add_graph(b"")
+        file_writer.add_onnx_graph(b"")
+        with file_writer.use_metadata(global_step=1):
+            writer.add_scalar("x", 1.0)
+        file_writer.flush()
+        file_writer.reopen()
+        file_writer.close()
+        writer.close()
+        assert (writer.file_writer, writer.all_writers) == (None, None), name
+        assert not os.path.exists(writer.logdir), name

@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 
     from . import summary
     from ._errors import ArgumentError
+    from ._reader import (
+        Table,
+        read_audio,
+        read_histograms,
+        read_hparams,
+        read_images,
+        read_scalars,
+        read_tensors,
+        read_text,
+    )
+    from ._tbparse import SummaryReader
     from .global_writer import GlobalSummaryWriter
     from .writer import FileWriter, SummaryWriter
 
@@ -27,13 +38,30 @@ __all__ = [
     "ArgumentError",
     "FileWriter",
     "GlobalSummaryWriter",
+    "SummaryReader",
     "SummaryWriter",
+    "Table",
     "__version__",
     "patch",
     "patched",
+    "read_audio",
+    "read_histograms",
+    "read_hparams",
+    "read_images",
+    "read_scalars",
+    "read_tensors",
+    "read_text",
     "summary",
     "unpatch",
 ]
+
+_READER = {
+    "Table",
+    *(
+        f"read_{k}"
+        for k in ("scalars", "histograms", "images", "audio", "text", "tensors", "hparams")
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +73,12 @@ def __getattr__(name: str) -> Any:
         value = getattr(writer, name)
     elif name == "ArgumentError":
         from ._errors import ArgumentError as value
+    elif name in _READER:
+        from . import _reader
+
+        value = getattr(_reader, name)
+    elif name == "SummaryReader":
+        from ._tbparse import SummaryReader as value
     elif name == "GlobalSummaryWriter":
         from .global_writer import GlobalSummaryWriter as value
     elif name == "summary":

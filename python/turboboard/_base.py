@@ -10,10 +10,10 @@ from typing import Any
 
 from . import _convert, _core
 from ._convert import Step
-from ._file_writer import FileWriter
+from ._file_writer import DummyFileWriter, FileWriter, MetadataDefaults
 
 
-class WriterBase:
+class WriterBase(MetadataDefaults):
     """The state of a ``SummaryWriter`` and the one way its methods reach the core."""
 
     def __init__(
@@ -37,11 +37,9 @@ class WriterBase:
         self._write_to_disk = write_to_disk
         # The rank whose events this writer drops (ranks='zero'), until it has said so.
         self._silent_rank = silent_rank
-        self.file_writer: FileWriter | None = None
-        self.all_writers: dict[str, FileWriter] | None = None
+        self.file_writer: FileWriter | DummyFileWriter | None = None
+        self.all_writers: dict[str, FileWriter | DummyFileWriter] | None = None
         self._core: _core.EventFileWriter | None = None
-        self._default_step: Step = None
-        self._default_walltime: float | None = None
         # How the PNGs of images are compressed: "size" (the default) or "speed".
         self._image_compression = "size"
 
@@ -55,10 +53,14 @@ class WriterBase:
         )
 
     def _get_file_writer(self) -> FileWriter | None:
-        """The writer of ``logdir``, opened anew (in a new file) after ``close()``."""
+        """The writer of ``logdir``, opened anew (in a new file) after ``close()``; None when
+        nothing is written (``file_writer`` is then tensorboardX's do-nothing stand-in)."""
         if not self._write_to_disk:
+            if self.file_writer is None:
+                self.file_writer = DummyFileWriter(self.logdir)
+                self.all_writers = {self.logdir: self.file_writer}
             return None
-        if self.file_writer is None:
+        if not isinstance(self.file_writer, FileWriter):
             self.file_writer = FileWriter(self.logdir, *self._options())
             self.all_writers = {self.logdir: self.file_writer}
             if self.purge_step is not None:

@@ -1,5 +1,6 @@
 """The Rust extension (rust/bindings): one event file written by a background thread."""
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,8 +10,10 @@ from typing_extensions import final
 
 __all__ = [
     "EventFileWriter",
+    "Table",
     "default_bucket_limits",
     "list_objects",
+    "read",
     "read_object",
     "write_embedding",
 ]
@@ -220,3 +223,31 @@ def list_objects(
     url: str, storage_options: Sequence[tuple[str, str]] | None = None
 ) -> list[tuple[str, int]]: ...
 def read_object(url: str, storage_options: Sequence[tuple[str, str]] | None = None) -> bytes: ...
+
+@final
+class Table:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    @property
+    def schema(self) -> list[tuple[str, str]]: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def column(self, name: str) -> Any: ...
+    def write(self, path: str | os.PathLike[str], format: str) -> None: ...
+
+def read(
+    logdir: str,
+    kind: str,
+    run_globs: Sequence[str] | None,
+    run_regex: str | None,
+    tag_globs: Sequence[str] | None,
+    tag_regex: str | None,
+    check_crc: bool,
+    skip_corrupt: bool,
+    purge: bool,
+    storage_options: Sequence[tuple[str, str]],
+) -> tuple[Table, list[str]]: ...

@@ -1,10 +1,12 @@
-"""``FileWriter``: one event file of a run, written by the Rust core's writer thread."""
+"""``FileWriter``: one event file of a run, written by the Rust core's writer thread; its
+``event_writer``; and the ``DummyFileWriter`` that stands in for it when nothing is written."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from . import _convert, _core, _paths, _process
 from ._convert import Step
@@ -24,7 +26,34 @@ def _serialized(message: Any, arg: str) -> bytes:
     return data
 
 
-class FileWriter:
+_Self = TypeVar("_Self", bound="MetadataDefaults")
+
+
+class MetadataDefaults:
+    """``use_metadata``: a default step and wall time for the calls made inside it."""
+
+    _default_step: Step = None
+    _default_walltime: float | None = None
+
+    @contextlib.contextmanager
+    def use_metadata(
+        self: _Self, *, global_step: Step = None, walltime: float | None = None
+    ) -> Iterator[_Self]:
+        """Sets a default ``global_step`` and ``walltime`` for the ``add_*`` calls inside.
+
+        Unlike tensorboardX, a ``walltime`` left out means "now", never 0.
+        """
+        if self._default_step is not None or self._default_walltime is not None:
+            raise RuntimeError("use_metadata: cannot be nested")
+        self._default_step = None if global_step is None else _convert.step(global_step)
+        self._default_walltime = walltime
+        try:
+            yield self
+        finally:
+            self._default_step = self._default_walltime = None
+
+
+class FileWriter(MetadataDefaults):
     """Writes protocol buffers to event files to be consumed by TensorBoard.
 
     Events go to a new event file in ``logdir``, written asynchronously by a Rust thread. Each
@@ -65,6 +94,11 @@ class FileWriter:
         return self._logdir
 
     @property
+    def event_writer(self) -> EventFileWriter:
+        """The event file itself, as the anchors' ``FileWriter.event_writer``."""
+        return EventFileWriter(self)
+
+    @property
     def core(self) -> _core.EventFileWriter:
         """The open core writer; a closed FileWriter reopens on use, in a new file."""
         return self._core or self.reopen()
@@ -90,16 +124,19 @@ class FileWriter:
     def add_event(self, event: Any, step: Step = None, walltime: float | None = None) -> None:
         """Adds an ``Event`` protobuf (or its serialized bytes) to the event file.
 
-        Its wall time is set to ``walltime`` (default: now) and its step to ``step`` if given.
+        Its wall time is set to ``walltime`` (default: now) and its step to ``step`` if given;
+        ``use_metadata`` gives the defaults of both.
         """
-        step = None if step is None else _convert.step(step, "step")
+        step = self._default_step if step is None else _convert.step(step, "step")
+        walltime = self._default_walltime if walltime is None else walltime
         self.core.add_event(_serialized(event, "event"), step, walltime)
 
     def add_summary(
         self, summary: Any, global_step: Step = None, walltime: float | None = None
     ) -> None:
         """Adds a ``Summary`` protobuf (or its serialized bytes) to the event file."""
-        global_step = None if global_step is None else _convert.step(global_step)
+        global_step = self._default_step if global_step is None else _convert.step(global_step)
+        walltime = self._default_walltime if walltime is None else walltime
         self.core.add_summary(_serialized(summary, "summary"), global_step, walltime)
 
     def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
@@ -111,10 +148,12 @@ class FileWriter:
             metadata = _serialized(run_metadata, "graph_profile")
         else:
             graph, metadata = graph_profile, None
+        walltime = self._default_walltime if walltime is None else walltime
         self.core.add_graph_def(_serialized(graph, "graph_profile"), metadata, walltime)
 
     def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
         """Adds a ``GraphDef`` (a protobuf message or its serialized bytes)."""
+        walltime = self._default_walltime if walltime is None else walltime
         self.core.add_graph_def(_serialized(graph, "graph"), None, walltime)
 
     add_openvino_graph = add_onnx_graph
@@ -146,3 +185,78 @@ class FileWriter:
         self._core = None
         if self._finalizer is not None:
             self._finalizer.detach()
+
+
+class EventFileWriter:
+    """A ``FileWriter``'s event file, as tensorboardX's and torch's ``EventFileWriter``:
+    ``add_event`` writes an ``Event`` as it is, its own step and wall time included."""
+
+    def __init__(self, file_writer: FileWriter) -> None:
+        self._file_writer = file_writer
+
+    def get_logdir(self) -> str:
+        """The directory where event files are written."""
+        return self._file_writer.get_logdir()
+
+    def add_event(self, event: Any) -> None:
+        """Adds an ``Event`` protobuf message, unchanged."""
+        walltime = getattr(event, "wall_time", None)
+        if not isinstance(walltime, float):
+            raise TypeError(f"event: expected an Event message, got {type(event).__name__}")
+        self._file_writer.core.add_event(_serialized(event, "event"), None, walltime)
+
+    def flush(self) -> None:
+        """Returns once every event added so far is written to the operating system."""
+        self._file_writer.flush()
+
+    def close(self) -> None:
+        """Writes and syncs all events, then closes the file."""
+        self._file_writer.close()
+
+    def reopen(self) -> None:
+        """Opens a new event file if the writer was closed; does nothing otherwise."""
+        self._file_writer.reopen()
+
+
+class DummyFileWriter:
+    """``SummaryWriter.file_writer`` with ``write_to_disk=False``, as tensorboardX's: every
+    method of ``FileWriter``, doing nothing."""
+
+    def __init__(self, logdir: str) -> None:
+        self._logdir = logdir
+
+    def get_logdir(self) -> str:
+        """The directory where event files would be written."""
+        return self._logdir
+
+    def add_event(self, event: Any, step: Step = None, walltime: float | None = None) -> None:
+        """Does nothing."""
+
+    def add_summary(
+        self, summary: Any, global_step: Step = None, walltime: float | None = None
+    ) -> None:
+        """Does nothing."""
+
+    def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
+        """Does nothing."""
+
+    def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
+        """Does nothing."""
+
+    add_openvino_graph = add_onnx_graph
+
+    def flush(self) -> None:
+        """Does nothing."""
+
+    def close(self, timeout: float | None = None) -> None:
+        """Does nothing."""
+
+    def reopen(self) -> None:
+        """Does nothing."""
+
+    @contextlib.contextmanager
+    def use_metadata(
+        self, *, global_step: Step = None, walltime: float | None = None
+    ) -> Iterator[DummyFileWriter]:
+        """Does nothing."""
+        yield self

@@ -113,12 +113,10 @@ class PluginMethods(WriterBase):
             "precision": precision,
             "recall": recall,
         }
-        arrays = []
-        for name, row in rows.items():
-            array = _convert.to_numpy(row, name).astype(np.float64, copy=False)
-            if array.ndim != 1:
-                raise ValueError(f"{name}: expected a 1-D array, got shape {array.shape}")
-            arrays.append(array)
+        # The core checks that they are 1-D and of one length.
+        arrays = [
+            _convert.to_numpy(x, name).astype(np.float64, copy=False) for name, x in rows.items()
+        ]
         step, walltime = self._when(global_step, walltime)
         core.add_pr_curve_raw(tag, *arrays, step, thresholds, walltime)
 

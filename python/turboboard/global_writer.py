@@ -8,6 +8,7 @@ from multiprocessing.managers import BaseManager
 from typing import Any
 
 from . import _convert
+from ._file_writer import DummyFileWriter
 from .writer import FileWriter, SummaryWriter
 
 _writer: GlobalSummaryWriter | None = None
@@ -76,7 +77,8 @@ class GlobalSummaryWriter:
     to that process: use ``SummaryWriter`` where steps are known.
 
     ``file_writer`` is the shared ``FileWriter`` (a proxy to it, for ``add_summary`` and the
-    like), as tensorboardX's attribute of the same name; None with ``write_to_disk=False``.
+    like), as tensorboardX's attribute of the same name; with ``write_to_disk=False``, a
+    ``DummyFileWriter`` whose methods do nothing.
     Args are ``SummaryWriter``'s. ``coalesce_process`` is accepted for tensorboardX's sake and
     has no effect.
     """
@@ -137,10 +139,13 @@ class GlobalSummaryWriter:
 
     @property
     def file_writer(self) -> Any:
-        """The ``FileWriter`` of the shared event file, or None if nothing is written."""
+        """The ``FileWriter`` of the shared event file, or a ``DummyFileWriter`` if nothing is
+        written."""
         if self._closed:
             raise RuntimeError("GlobalSummaryWriter: the writer is closed")
-        return self._server.file_writer() if self._server.writes() else None
+        if not self._server.writes():
+            return DummyFileWriter(self.get_logdir())
+        return self._server.file_writer()
 
     def get_logdir(self) -> str:
         """The directory where the event file is written."""

@@ -3,11 +3,10 @@ extras) over turboboard's Rust core."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +21,6 @@ from ._plugins import PluginMethods
 from ._projector import ProjectorMethods
 
 __all__ = ["FileWriter", "PatchedSummaryWriter", "SummaryWriter"]
-
-
-def _walltime_overflow(walltime: Any) -> ValueError:
-    # The core takes a float: an int beyond a float's range is refused as not finite.
-    return ValueError(f"walltime: expected a finite number of seconds, got {walltime!r}")
 
 
 class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods):
@@ -64,11 +58,12 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
     ``add_scalars`` and ``add_hparams`` and ``add_embedding``'s files go there too.
 
     Attributes are both anchors': ``logdir`` (tensorboardX) and ``log_dir`` (torch) are the
-    run's directory; ``file_writer`` its ``FileWriter`` and ``all_writers`` every open one by
-    directory (None once closed); ``max_queue``, ``flush_secs`` and ``filename_suffix`` the
-    options later files are opened with; ``purge_step`` the step still to purge (None once
-    written, as in torch); ``scalar_dict`` what ``add_scalars`` logged; ``default_bins``
-    TensorFlow's histogram bucket edges.
+    run's directory; ``file_writer`` its ``FileWriter`` (with ``write_to_disk=False``, a
+    ``DummyFileWriter`` whose methods do nothing, as tensorboardX's) and ``all_writers`` every
+    open one by directory (None once closed); ``max_queue``, ``flush_secs`` and
+    ``filename_suffix`` the options later files are opened with; ``purge_step`` the step still
+    to purge (None once written, as in torch); ``scalar_dict`` what ``add_scalars`` logged;
+    ``default_bins`` TensorFlow's histogram bucket edges.
     """
 
     def __init__(
@@ -150,23 +145,6 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         )
         return (_process.reopen, state)
 
-    @contextlib.contextmanager
-    def use_metadata(
-        self, *, global_step: Step = None, walltime: float | None = None
-    ) -> Iterator[SummaryWriter]:
-        """Sets a default ``global_step`` and ``walltime`` for the ``add_*`` calls inside.
-
-        Unlike tensorboardX, a ``walltime`` left out means "now", never 0.
-        """
-        if self._default_step is not None or self._default_walltime is not None:
-            raise RuntimeError("use_metadata: cannot be nested")
-        self._default_step = None if global_step is None else _convert.step(global_step)
-        self._default_walltime = walltime
-        try:
-            yield self
-        finally:
-            self._default_step = self._default_walltime = None
-
     def add_scalar(
         self,
         tag: str,
@@ -212,10 +190,9 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
                 # Without the two empty strings, which the core would convert for nothing.
                 core.add_scalar(tag, scalar_value, global_step, walltime)
         except OverflowError:
-            # Off the fast path: an int step beyond 64 bits (step() raises naming it), or else
-            # an int walltime beyond a float's range.
+            # Off the fast path: an int step beyond 64 bits; step() raises naming it.
             _convert.step(global_step)
-            raise _walltime_overflow(walltime) from None
+            raise
 
     def add_scalar_dict(
         self,
@@ -253,8 +230,6 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         except UnicodeEncodeError as e:
             # The core names its own argument, tags.
             raise ValueError(f"tag_scalar_dict: a tag is not valid text: {e}") from None
-        except OverflowError:
-            raise _walltime_overflow(walltime) from None
 
     def add_scalars(
         self,
@@ -285,7 +260,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
                 self.logdir, f"{main_tag}/{key}", f"main_tag and tag_scalar_dict key {key!r}"
             )
             writer = self.all_writers.get(path)
-            if writer is None:
+            if not isinstance(writer, FileWriter):  # not opened yet (nor a do-nothing stand-in)
                 writer = self.all_writers[path] = self._run_writer(path)
             writer.core.add_scalar(main_tag, value, global_step, walltime)
             self.scalar_dict.setdefault(path, []).append(

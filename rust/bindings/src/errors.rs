@@ -1,10 +1,10 @@
 //! Core errors as Python exceptions: bad arguments are `turboboard.ArgumentError` (a
 //! `ValueError`, and an `AssertionError` for code written for tensorboardX's asserts), I/O
 //! failures `OSError` (with the subclass for their kind), a closed writer `RuntimeError`, a
-//! stuck disk `TimeoutError`.
+//! stuck disk `TimeoutError`, a corrupt event file `ValueError`.
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
 use turboboard_core::{Error, os_code};
 
 pyo3::import_exception!(turboboard._errors, ArgumentError);
@@ -19,6 +19,7 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         },
         Error::Closed(message) => PyRuntimeError::new_err(message),
         Error::Timeout(message) => PyTimeoutError::new_err(message),
+        Error::Corrupt(message) => PyValueError::new_err(message),
     }
 }
 

@@ -7,6 +7,7 @@ use turboboard_core::proto::{GraphDef, RunMetadata};
 use turboboard_core::summary::graph::{self, Attr, Node};
 
 use crate::errors::IntoPyResult;
+use crate::interop::WallTime;
 use crate::writer::{EventFileWriter, wall_time};
 
 /// A node as the Python layer describes it: `(name, op, inputs, [(key, kind, value)])`, where
@@ -25,7 +26,7 @@ impl EventFileWriter {
         py: Python<'_>,
         nodes: Vec<PyNode<'_>>,
         run_metadata: bool,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let nodes = nodes.into_iter().map(node).collect::<PyResult<Vec<_>>>()?;
         let graph_def = prost::Message::encode_to_vec(&graph::graph_def(nodes));
@@ -41,7 +42,7 @@ impl EventFileWriter {
         py: Python<'_>,
         graph_def: Vec<u8>,
         run_metadata: Option<Vec<u8>>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         graph::check_parses::<GraphDef>(&graph_def, "graph", "GraphDef").py_err()?;
         if let Some(bytes) = &run_metadata {

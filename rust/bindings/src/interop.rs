@@ -11,7 +11,9 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use numpy::PyUntypedArrayMethods;
+use numpy::ndarray::Dimension;
+use numpy::{Element, PyArray, PyArrayMethods, PyReadonlyArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::errors::IntoPyResult;
@@ -38,12 +40,9 @@ macro_rules! with_typed_array {
     }};
     (@try $untyped:ident, $arg:ident, $array:ident, $body:expr, $t:ty $(, $rest:ty)*; $fallback:expr) => {
         match $untyped.cast::<PyArrayDyn<$t>>() {
-            Ok(typed) => match typed.try_readonly() {
+            Ok(typed) => match $crate::interop::readonly(&typed, $arg) {
                 Ok($array) => $body,
-                Err(e) => Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "{}: the array cannot be read while it is borrowed for writing ({e})",
-                    $arg
-                ))),
+                Err(e) => Err(e),
             },
             Err(_) => with_typed_array!(@try $untyped, $arg, $array, $body, $($rest),*; $fallback),
         }
@@ -54,6 +53,39 @@ macro_rules! with_typed_array {
 }
 
 pub(crate) use with_typed_array;
+
+/// A wall time in seconds. A Python int beyond a float's range is taken as the infinity it
+/// rounds to, which the core refuses as any non-finite wall time (PyO3 would raise an
+/// `OverflowError`, which `except ValueError` misses).
+pub(crate) struct WallTime(pub(crate) f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for WallTime {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        match ob.extract::<f64>() {
+            Ok(seconds) => Ok(WallTime(seconds)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(ob.py()) => {
+                Ok(WallTime(if ob.gt(0)? { f64::INFINITY } else { f64::NEG_INFINITY }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `array` borrowed for reading, or a `ValueError` naming `arg` if another extension holds it
+/// for writing (rust-numpy's `readonly()` panics, and its argument extraction raises a
+/// `TypeError` that names no argument).
+pub(crate) fn readonly<'py, T: Element, D: Dimension>(
+    array: &Bound<'py, PyArray<T, D>>,
+    arg: &str,
+) -> PyResult<PyReadonlyArray<'py, T, D>> {
+    array.try_readonly().map_err(|e| {
+        PyValueError::new_err(format!(
+            "{arg}: the array cannot be read while it is borrowed for writing ({e})"
+        ))
+    })
+}
 
 /// Repeats `step` (which waits one slice and says whether it is done) without the GIL until it
 /// is done or `deadline` passes, letting Python handle signals between slices.

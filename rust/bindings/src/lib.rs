@@ -10,6 +10,7 @@ mod interop;
 mod media;
 mod plugins;
 mod projector;
+mod reader;
 mod sink;
 mod storage;
 mod writer;
@@ -29,6 +30,9 @@ mod _core {
 
     #[pymodule_export]
     use crate::storage::{list_objects, read_object};
+
+    #[pymodule_export]
+    use crate::reader::{Table, read_runs};
 
     /// What a forked child must never find half done is done at import: the histogram's
     /// tables and the fork handler.

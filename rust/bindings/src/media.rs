@@ -1,7 +1,7 @@
 //! Audio, video and images with boxes: WAV, GIF and PNG encoded in the core, with the GIL
 //! released for large inputs.
 
-use numpy::{PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray2, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -9,8 +9,8 @@ use turboboard_core::encode::{draw, gif, image, png, resample, wav};
 use turboboard_core::summary;
 
 use crate::errors::IntoPyResult;
-use crate::interop::maybe_detached;
 use crate::interop::with_typed_array;
+use crate::interop::{WallTime, maybe_detached, readonly};
 use crate::writer::{EventFileWriter, finite_wall_time, wall_time};
 
 #[pymethods]
@@ -24,7 +24,7 @@ impl EventFileWriter {
         snd_tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         sample_rate: u32,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let size = snd_tensor.len();
         let wav = with_typed_array!(snd_tensor, "snd_tensor", |array| {
@@ -44,7 +44,7 @@ impl EventFileWriter {
         vid_tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         fps: f64,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("NTCHW");
@@ -72,9 +72,9 @@ impl EventFileWriter {
         py: Python<'_>,
         tag: PyBackedStr,
         img_tensor: &Bound<'_, PyUntypedArray>,
-        box_tensor: PyReadonlyArray2<'_, f64>,
+        box_tensor: &Bound<'_, PyArray2<f64>>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
         labels: Option<Vec<String>>,
         rescale: f64,
@@ -82,7 +82,8 @@ impl EventFileWriter {
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("CHW");
         let compression = png::Compression::from_name(image_compression).py_err()?;
-        let boxes = box_tensor.as_array();
+        let boxes = readonly(box_tensor, "box_tensor")?;
+        let boxes = boxes.as_array();
         if boxes.ncols() != 4 {
             return Err(PyValueError::new_err(format!(
                 "box_tensor: expected N x 4 boxes [xmin, ymin, xmax, ymax], got shape {:?}",

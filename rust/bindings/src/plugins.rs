@@ -3,18 +3,16 @@
 
 use half::bf16;
 use half::slice::HalfBitsSliceExt;
-use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
-};
+use numpy::{PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use turboboard_core::proto::{Category, Layout};
-use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue};
+use turboboard_core::summary::{self, Complex, ContentType, HParam, HParamValue, pr_curve};
 
 use crate::errors::IntoPyResult;
 use crate::interop::with_typed_array;
-use crate::interop::{contiguous, maybe_detached};
+use crate::interop::{WallTime, contiguous, maybe_detached, readonly};
 use crate::writer::{EventFileWriter, wall_time};
 
 /// A hyperparameter value as the Python layer normalizes it (a bool, a str or a float).
@@ -48,25 +46,22 @@ impl EventFileWriter {
         &self,
         py: Python<'_>,
         tag: PyBackedStr,
-        labels: PyReadonlyArrayDyn<'_, f64>,
+        labels: &Bound<'_, PyArrayDyn<f64>>,
         predictions: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
         num_thresholds: u32,
-        weights: Option<PyReadonlyArrayDyn<'_, f64>>,
-        walltime: Option<f64>,
+        weights: Option<&Bound<'_, PyArrayDyn<f64>>>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
+        let labels = readonly(labels, "labels")?;
         let labels = contiguous(&labels);
+        let weights = weights.map(|w| readonly(w, "weights")).transpose()?;
         let weights = weights.as_ref().map(contiguous);
         let size = predictions.len();
         let data = with_typed_array!(predictions, "predictions", |array| {
             let predictions = contiguous(&array);
             maybe_detached(py, size, || {
-                turboboard_core::summary::pr_curve::compute(
-                    &labels,
-                    &predictions,
-                    weights.as_deref(),
-                    num_thresholds,
-                )
+                pr_curve::compute(&labels, &predictions, weights.as_deref(), num_thresholds)
             })
             .py_err()
         })?;
@@ -80,15 +75,15 @@ impl EventFileWriter {
         &self,
         py: Python<'_>,
         tag: PyBackedStr,
-        true_positive_counts: PyReadonlyArray1<'_, f64>,
-        false_positive_counts: PyReadonlyArray1<'_, f64>,
-        true_negative_counts: PyReadonlyArray1<'_, f64>,
-        false_negative_counts: PyReadonlyArray1<'_, f64>,
-        precision: PyReadonlyArray1<'_, f64>,
-        recall: PyReadonlyArray1<'_, f64>,
+        true_positive_counts: &Bound<'_, PyArrayDyn<f64>>,
+        false_positive_counts: &Bound<'_, PyArrayDyn<f64>>,
+        true_negative_counts: &Bound<'_, PyArrayDyn<f64>>,
+        false_negative_counts: &Bound<'_, PyArrayDyn<f64>>,
+        precision: &Bound<'_, PyArrayDyn<f64>>,
+        recall: &Bound<'_, PyArrayDyn<f64>>,
         global_step: Option<i64>,
         num_thresholds: u32,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let rows = [
             ("true_positive_counts", true_positive_counts),
@@ -98,17 +93,10 @@ impl EventFileWriter {
             ("precision", precision),
             ("recall", recall),
         ];
-        let columns = rows[0].1.len();
-        let mut data = Vec::with_capacity(rows.len() * columns);
-        for (name, row) in &rows {
-            if row.len() != columns {
-                return Err(PyValueError::new_err(format!(
-                    "{name}: expected {columns} values like true_positive_counts, got {}",
-                    row.len()
-                )));
-            }
-            data.extend(row.as_array().iter().map(|&x| x as f32));
-        }
+        let read = rows.iter().map(|(name, row)| readonly(row, name)).collect::<PyResult<Vec<_>>>()?;
+        let values: Vec<_> = read.iter().map(contiguous).collect();
+        let data =
+            pr_curve::raw(std::array::from_fn(|i| (rows[i].0, read[i].shape(), &*values[i]))).py_err()?;
         let value = summary::pr_curve(&tag, data, num_thresholds);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
     }
@@ -120,7 +108,7 @@ impl EventFileWriter {
         py: Python<'_>,
         layout: Vec<(String, Vec<PyChart>)>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let category = layout
             .into_iter()
@@ -160,7 +148,7 @@ impl EventFileWriter {
         faces: Option<&Bound<'_, PyUntypedArray>>,
         json_config: Option<PyBackedStr>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let json_config = json_config.as_deref().unwrap_or("null");
         // tensorboardX's order: vertices, faces, colors.
@@ -190,7 +178,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         kind: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let shape = tensor.shape().to_vec();
@@ -199,7 +187,7 @@ impl EventFileWriter {
                 summary::tensor(&tag, &contiguous(&array), &shape).py_err()
             })?,
             Some("bfloat16") => {
-                let bits = tensor.cast::<PyArrayDyn<u16>>()?.readonly();
+                let bits = readonly(tensor.cast::<PyArrayDyn<u16>>()?, "tensor")?;
                 let bits = contiguous(&bits);
                 let values: &[bf16] = bits.reinterpret_cast();
                 summary::tensor(&tag, values, &shape).py_err()?
@@ -210,10 +198,10 @@ impl EventFileWriter {
                     return Err(PyValueError::new_err("tensor: complex values need a last dimension of 2"));
                 }
                 if let Ok(pairs) = tensor.cast::<PyArrayDyn<f32>>() {
-                    let pairs = pairs.readonly();
+                    let pairs = readonly(pairs, "tensor")?;
                     summary::complex_tensor(&tag, Complex::C64(&contiguous(&pairs)), shape).py_err()?
                 } else {
-                    let pairs = tensor.cast::<PyArrayDyn<f64>>()?.readonly();
+                    let pairs = readonly(tensor.cast::<PyArrayDyn<f64>>()?, "tensor")?;
                     summary::complex_tensor(&tag, Complex::C128(&contiguous(&pairs)), shape).py_err()?
                 }
             }
@@ -230,7 +218,7 @@ impl EventFileWriter {
         py: Python<'_>,
         hparams: Vec<(String, Option<PyHParamValue>, Option<Vec<PyHParamValue>>)>,
         metrics: Vec<String>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let hparams: Vec<HParam> = hparams
             .into_iter()

@@ -1,7 +1,7 @@
 //! `add_embedding`'s projector files: formatted, tiled, encoded and written by the core with the
 //! GIL released for large inputs.
 
-use numpy::{PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use turboboard_core::Error;
 use turboboard_core::encode::png;

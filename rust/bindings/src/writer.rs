@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use numpy::{PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use prost::Message;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -25,7 +25,7 @@ use turboboard_core::record::scalar as scalar_record;
 use turboboard_core::summary;
 
 use crate::errors::IntoPyResult;
-use crate::interop::{WAIT_SLICE, contiguous, maybe_detached, wait, with_typed_array};
+use crate::interop::{WAIT_SLICE, WallTime, contiguous, maybe_detached, readonly, wait, with_typed_array};
 
 /// Writes events to a new event file in `logdir`, on a background thread. Methods for each kind
 /// of summary live in `#[pymethods]` blocks beside the code that builds it.
@@ -87,7 +87,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         scalar_value: f64,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         display_name: Option<PyBackedStr>,
         summary_description: Option<PyBackedStr>,
     ) -> PyResult<()> {
@@ -114,7 +114,7 @@ impl EventFileWriter {
         tags: Vec<PyBackedStr>,
         values: Vec<f64>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         if tags.len() != values.len() {
             return Err(PyValueError::new_err(format!(
@@ -135,7 +135,7 @@ impl EventFileWriter {
         py: Python<'_>,
         tag_scalar_dict: &Bound<'_, PyDict>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<bool> {
         let mut items = Vec::with_capacity(tag_scalar_dict.len());
         for (tag, value) in tag_scalar_dict.iter() {
@@ -159,7 +159,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         scalar_value: f64,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         double_precision: bool,
     ) -> PyResult<()> {
         let value = summary::scalar_tensor(&tag, scalar_value, double_precision);
@@ -174,10 +174,11 @@ impl EventFileWriter {
         tag: PyBackedStr,
         values: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
-        bins: Option<PyReadonlyArray1<'_, f64>>,
+        walltime: Option<WallTime>,
+        bins: Option<&Bound<'_, PyArray1<f64>>>,
         max_bins: Option<usize>,
     ) -> PyResult<()> {
+        let bins = bins.map(|b| readonly(b, "bins")).transpose()?;
         let edges = match &bins {
             Some(edges) => Some(
                 edges.as_slice().map_err(|_| PyValueError::new_err("bins: expected a contiguous array"))?,
@@ -207,7 +208,7 @@ impl EventFileWriter {
         bucket_limits: Vec<f64>,
         bucket_counts: Vec<f64>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         if bucket_limits.len() != bucket_counts.len() {
             return Err(PyValueError::new_err(format!(
@@ -238,7 +239,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         img_tensor: &Bound<'_, PyUntypedArray>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
         image_compression: &str,
     ) -> PyResult<()> {
@@ -264,7 +265,7 @@ impl EventFileWriter {
         tag: PyBackedStr,
         text_string: PyBackedStr,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let value = summary::text(&tag, &text_string);
         self.write(py, summary::event(vec![value], global_step, wall_time(walltime)))
@@ -278,7 +279,7 @@ impl EventFileWriter {
         py: Python<'_>,
         event: &[u8],
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let event = Event::decode(event)
             .map_err(|e| PyValueError::new_err(format!("event: expected a serialized Event: {e}")))?;
@@ -298,7 +299,7 @@ impl EventFileWriter {
         py: Python<'_>,
         summary: &[u8],
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let summary = turboboard_core::proto::Summary::decode(summary)
             .map_err(|e| PyValueError::new_err(format!("summary: expected a serialized Summary: {e}")))?;
@@ -307,7 +308,7 @@ impl EventFileWriter {
 
     /// The `purge_step` marker: TensorBoard drops what the run logged at `step` or later.
     #[pyo3(signature = (step, walltime = None))]
-    fn add_purge_marker(&self, py: Python<'_>, step: i64, walltime: Option<f64>) -> PyResult<()> {
+    fn add_purge_marker(&self, py: Python<'_>, step: i64, walltime: Option<WallTime>) -> PyResult<()> {
         for event in summary::purge(step, wall_time(walltime)).py_err()? {
             self.write(py, Ok(event))?;
         }
@@ -367,7 +368,7 @@ impl EventFileWriter {
         py: Python<'_>,
         items: impl Iterator<Item = (&'a str, f64)>,
         global_step: Option<i64>,
-        walltime: Option<f64>,
+        walltime: Option<WallTime>,
     ) -> PyResult<()> {
         let wall_time = finite_wall_time(walltime)?;
         let step = global_step.unwrap_or(0);
@@ -412,11 +413,11 @@ fn missing(arg: &'static str) -> turboboard_core::Error {
     turboboard_core::Error::invalid(arg, "the event holds no data")
 }
 
-pub(crate) fn wall_time(walltime: Option<f64>) -> f64 {
-    walltime.unwrap_or_else(writer::now)
+pub(crate) fn wall_time(walltime: Option<WallTime>) -> f64 {
+    walltime.map_or_else(writer::now, |w| w.0)
 }
 
-pub(crate) fn finite_wall_time(walltime: Option<f64>) -> PyResult<f64> {
+pub(crate) fn finite_wall_time(walltime: Option<WallTime>) -> PyResult<f64> {
     let wall_time = wall_time(walltime);
     summary::check_wall_time(wall_time).py_err()?;
     Ok(wall_time)

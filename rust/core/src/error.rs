@@ -13,6 +13,10 @@ pub enum Error {
     /// The writer was closed, or the thread that owned its file is gone (`RuntimeError`).
     #[error("{0}")]
     Closed(&'static str),
+    /// An event file holds a record that cannot be read (`ValueError`): the message names the
+    /// file and the record's byte offset.
+    #[error("{0}")]
+    Corrupt(String),
     /// A wait did not finish within its time limit (`TimeoutError`).
     #[error("{0}")]
     Timeout(&'static str),

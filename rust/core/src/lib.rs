@@ -12,6 +12,7 @@ pub mod error;
 pub mod histogram;
 mod parallel;
 pub mod projector;
+pub mod read;
 pub mod record;
 pub mod storage;
 pub mod summary;

@@ -92,6 +92,30 @@ pub struct Wav {
     pub bytes: Vec<u8>,
 }
 
+/// `(sample rate, channels, frames)` of a RIFF/WAVE file, read from its `fmt ` and `data`
+/// chunks (any writer's: the chunks are walked, not assumed at fixed offsets).
+pub fn header(wav: &[u8]) -> Option<(u32, u16, u64)> {
+    if wav.get(..4)? != b"RIFF" || wav.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let u16_at = |at: usize| Some(u16::from_le_bytes(wav.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(wav.get(at..at + 4)?.try_into().ok()?));
+    let (mut at, mut format) = (12usize, None);
+    while at + 8 <= wav.len() {
+        let size = u32_at(at + 4)? as usize;
+        match wav.get(at..at + 4)? {
+            b"fmt " => format = Some((u32_at(at + 12)?, u16_at(at + 10)?, u16_at(at + 20)?)),
+            b"data" => {
+                let (rate, channels, block_align) = format?;
+                return Some((rate, channels, (size / usize::from(block_align.max(1))) as u64));
+            }
+            _ => {}
+        }
+        at = at.checked_add(8 + size + size % 2)?; // chunks are padded to even sizes
+    }
+    None
+}
+
 /// Encodes `samples`, shaped `(L,)` (mono) or `(L, C)` with C in {1, 2}, as a 16-bit PCM WAV.
 pub fn encode_wav<T: Amplitude>(samples: ArrayViewD<'_, T>, sample_rate: u32) -> Result<Wav> {
     let shape = samples.shape().to_vec();
@@ -163,6 +187,15 @@ mod tests {
 
     fn samples(wav: &Wav) -> Vec<i16> {
         wav.bytes[WAV_HEADER_LEN..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+    }
+
+    #[test]
+    fn header_reads_back_what_was_encoded() {
+        let stereo = Array2::<f32>::zeros((300, 2));
+        let wav = encode_wav(stereo.view().into_dyn(), 22050).unwrap();
+        assert_eq!(header(&wav.bytes), Some((22050, 2, 300)));
+        assert_eq!(header(&wav.bytes[..30]), None);
+        assert_eq!(header(b"not a wav file at all"), None);
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! A record is `u64 LE length`, `u32 LE masked CRC32C of those 8 bytes`, the payload, and
 //! `u32 LE masked CRC32C of the payload`. The CRC is Castagnoli (CRC-32C), not zlib's CRC-32.
 
-use std::io::{self, Read};
-
 pub mod scalar;
 
 /// Bytes a record adds around its payload.
@@ -48,80 +46,92 @@ pub fn frame_message_into(out: &mut Vec<u8>, message: &impl prost::Message) {
     frame_with(out, |out| message.encode_raw(out));
 }
 
-/// Why a file stopped yielding records.
+/// Why a buffer stopped yielding records.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// The file ends inside a record: what a crash or a writer still writing leaves behind.
-    /// Readers stop here without error.
+    /// The buffer ends inside a record: what a crash or a writer still writing leaves behind at
+    /// the end of a file. Readers stop there without error.
     #[error("truncated record at byte {offset}")]
-    Truncated { offset: u64 },
+    Truncated {
+        offset: u64,
+        /// The whole record's size, when its header was read.
+        needed: Option<u64>,
+    },
     /// A record whose length or payload does not match its CRC: the file is corrupt.
     #[error("CRC mismatch in the record {part} at byte {offset}")]
     CrcMismatch { offset: u64, part: &'static str },
-    #[error(transparent)]
-    Io(#[from] io::Error),
 }
 
-/// Reads the records of an event file one by one, checking both CRCs of each.
-pub struct Reader<R> {
-    inner: R,
-    offset: u64,
+/// The records of an event file held in memory, borrowed one by one: the CRC of each length
+/// is checked always (a wrong length would misread everything after it), the payload's when
+/// `check_payload` (the readers' `check_crc`).
+pub struct Records<'a> {
+    data: &'a [u8],
+    /// Where `data` starts in its file, so that errors give file offsets.
+    base: u64,
+    pos: usize,
+    check_payload: bool,
 }
 
-impl<R: Read> Reader<R> {
-    pub fn new(inner: R) -> Self {
-        Reader { inner, offset: 0 }
+impl<'a> Records<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Records::at(data, 0, true)
     }
 
-    /// The next payload, `Ok(None)` at a clean end of file.
-    pub fn next_record(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
-        let offset = self.offset;
-        let mut header = [0u8; 12];
-        match read_full(&mut self.inner, &mut header)? {
-            0 => return Ok(None),
-            12 => {}
-            _ => return Err(ReadError::Truncated { offset }),
+    /// The records of `data`, which starts at byte `base` of its file.
+    pub fn at(data: &'a [u8], base: u64, check_payload: bool) -> Self {
+        Records { data, base, pos: 0, check_payload }
+    }
+
+    /// Bytes of `data` read as whole records so far.
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The next payload, `Ok(None)` at a clean end of the buffer. After an error the position
+    /// stays at the failed record, except after a payload CRC mismatch: that record is skipped,
+    /// so a caller may go on (its length was checked, so what follows is framed correctly).
+    pub fn next_record(&mut self) -> Result<Option<&'a [u8]>, ReadError> {
+        let rest = &self.data[self.pos..];
+        let offset = self.base + self.pos as u64;
+        if rest.is_empty() {
+            return Ok(None);
         }
-        let (len_bytes, len_crc) = header.split_at(8);
+        if rest.len() < 12 {
+            return Err(ReadError::Truncated { offset, needed: None });
+        }
+        let (len_bytes, len_crc) = (&rest[..8], &rest[8..12]);
         if masked_crc(len_bytes).to_le_bytes() != len_crc {
             return Err(ReadError::CrcMismatch { offset, part: "length" });
         }
         let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes"));
-        let mut payload = Vec::new();
-        // `take` bounds the allocation by what the file really holds, whatever the length says.
-        let got = (&mut self.inner).take(len).read_to_end(&mut payload)?;
-        let mut crc = [0u8; 4];
-        if (got as u64) < len || read_full(&mut self.inner, &mut crc)? < 4 {
-            return Err(ReadError::Truncated { offset });
+        let total = len.saturating_add(OVERHEAD as u64);
+        if total > rest.len() as u64 {
+            return Err(ReadError::Truncated { offset, needed: Some(total) });
         }
-        if masked_crc(&payload).to_le_bytes() != crc {
+        let total = total as usize;
+        let payload = &rest[12..total - 4];
+        self.pos += total;
+        if self.check_payload && masked_crc(payload).to_le_bytes() != rest[total - 4..total] {
             return Err(ReadError::CrcMismatch { offset, part: "payload" });
         }
-        self.offset += (payload.len() + OVERHEAD) as u64;
         Ok(Some(payload))
     }
 }
 
-impl<R: Read> Iterator for Reader<R> {
-    type Item = Result<Vec<u8>, ReadError>;
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<&'a [u8], ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_record().transpose()
-    }
-}
-
-/// Reads until `buf` is full or the input ends; returns how many bytes were read.
-fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        let next = self.next_record().transpose();
+        if matches!(
+            next,
+            Some(Err(ReadError::Truncated { .. } | ReadError::CrcMismatch { part: "length", .. }))
+        ) {
+            self.pos = self.data.len(); // nothing after it can be framed: end the iteration
         }
+        next
     }
-    Ok(filled)
 }
 
 #[cfg(test)]
@@ -174,8 +184,9 @@ mod tests {
 
     #[test]
     fn reader_round_trip() {
-        let records: Vec<_> = Reader::new(&two_records()[..]).collect::<Result<_, _>>().unwrap();
-        assert_eq!(records, vec![b"first".to_vec(), b"second record".to_vec()]);
+        let data = two_records();
+        let records: Vec<_> = Records::new(&data).collect::<Result<_, _>>().unwrap();
+        assert_eq!(records, vec![&b"first"[..], &b"second record"[..]]);
     }
 
     #[test]
@@ -183,10 +194,13 @@ mod tests {
         let data = two_records();
         let first_len = 5 + OVERHEAD;
         for cut in first_len + 1..data.len() {
-            let mut reader = Reader::new(&data[..cut]);
+            let mut reader = Records::new(&data[..cut]);
             assert_eq!(reader.next_record().unwrap().unwrap(), b"first");
             match reader.next_record() {
-                Err(ReadError::Truncated { offset }) => assert_eq!(offset, first_len as u64),
+                Err(ReadError::Truncated { offset, needed }) => {
+                    assert_eq!(offset, first_len as u64);
+                    assert_eq!(needed, (cut >= first_len + 12).then_some((data.len() - first_len) as u64));
+                }
                 other => panic!("cut at {cut}: {other:?}"),
             }
         }
@@ -197,15 +211,16 @@ mod tests {
         let mut data = two_records();
         data[3] ^= 1;
         assert!(matches!(
-            Reader::new(&data[..]).next_record(),
+            Records::new(&data).next_record(),
             Err(ReadError::CrcMismatch { offset: 0, part: "length" })
         ));
         let mut data = two_records();
         data[13] ^= 1;
-        assert!(matches!(
-            Reader::new(&data[..]).next_record(),
-            Err(ReadError::CrcMismatch { offset: 0, part: "payload" })
-        ));
+        let mut records = Records::new(&data);
+        assert!(matches!(records.next_record(), Err(ReadError::CrcMismatch { offset: 0, part: "payload" })));
+        // The damaged record is skipped; the next one is whole.
+        assert_eq!(records.next_record().unwrap().unwrap(), b"second record");
+        assert!(Records::at(&data, 0, false).next_record().unwrap().is_some());
     }
 
     #[test]
@@ -215,6 +230,6 @@ mod tests {
         data.extend_from_slice(&len);
         data.extend_from_slice(&masked_crc(&len).to_le_bytes());
         data.extend_from_slice(b"tiny");
-        assert!(matches!(Reader::new(&data[..]).next_record(), Err(ReadError::Truncated { .. })));
+        assert!(matches!(Records::new(&data).next_record(), Err(ReadError::Truncated { .. })));
     }
 }

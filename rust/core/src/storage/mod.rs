@@ -49,9 +49,15 @@ impl LogDir {
 /// The objects under a remote log directory, as `(URL, size)` sorted by name, and their
 /// contents: what the reader and the tests read back.
 pub fn list_objects(remote: &Remote) -> Result<Vec<(String, u64)>> {
+    Ok(objects(remote)?.into_iter().map(|(object, size)| (object.url, size)).collect())
+}
+
+/// The objects under a remote log directory, each as a remote of its own, with its size,
+/// sorted by name.
+pub fn objects(remote: &Remote) -> Result<Vec<(Remote, u64)>> {
     let client = Client::new(remote.clone())?;
     let objects = client.list(&remote.prefix).map_err(|e| client.error("listing", &remote.prefix, &e))?;
-    Ok(objects.into_iter().map(|(path, size)| (remote.url_of(&path), size)).collect())
+    Ok(objects.into_iter().map(|(path, size)| (remote.at(path), size)).collect())
 }
 
 /// The object a remote URL names.

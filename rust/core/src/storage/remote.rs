@@ -136,6 +136,11 @@ impl Remote {
         name.split('/').fold(self.prefix.clone(), |path, part| path.join(part))
     }
 
+    /// The object `path` of the same store, as a remote of its own (what reading it takes).
+    pub fn at(&self, path: ObjectPath) -> Remote {
+        Remote { url: self.url_of(&path), prefix: path, ..self.clone() }
+    }
+
     /// The URL of `path`, for messages.
     pub fn url_of(&self, path: &ObjectPath) -> String {
         let root = self.url.strip_suffix(self.prefix.as_ref()).unwrap_or(&self.url).trim_end_matches('/');

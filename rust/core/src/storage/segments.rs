@@ -130,7 +130,7 @@ impl Storage for Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Reader;
+    use crate::record::Records;
 
     fn remote(name: &str) -> Remote {
         Remote::parse(&format!("memory://{name}/team/run"), &[]).unwrap().unwrap()
@@ -144,7 +144,7 @@ mod tests {
         for (path, _) in client.list(&remote.prefix).unwrap() {
             names.push(path.filename().unwrap().to_owned());
             let (bytes, _) = client.get(&path).unwrap().unwrap();
-            records.extend(Reader::new(&bytes[..]).map(|r| r.unwrap()));
+            records.extend(Records::new(&bytes).map(|r| r.unwrap().to_vec()));
         }
         (names, records)
     }

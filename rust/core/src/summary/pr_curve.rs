@@ -151,6 +151,26 @@ pub fn compute<L: Element, P: Prediction>(
     Ok(data)
 }
 
+/// The `[6, T]` curve (float32) of a curve given as its six rows (TP, FP, TN, FN, precision,
+/// recall), each `(name, shape, values)`: 1-D rows of equal length.
+pub fn raw(rows: [(&'static str, &[usize], &[f64]); ROWS]) -> Result<Vec<f32>> {
+    let columns = rows[0].2.len();
+    let mut data = Vec::with_capacity(ROWS * columns);
+    for (name, shape, values) in rows {
+        if shape.len() != 1 {
+            return Err(Error::invalid(name, format!("expected a 1-D array, got shape {shape:?}")));
+        }
+        if values.len() != columns {
+            return Err(Error::invalid(
+                name,
+                format!("expected {columns} values like true_positive_counts, got {}", values.len()),
+            ));
+        }
+        data.extend(values.iter().map(|&x| x as f32));
+    }
+    Ok(data)
+}
+
 /// A `[6, T]` float32 tensor: `data` holds the six rows (TP, FP, TN, FN, precision, recall) of
 /// equal length, one after the other. The metadata's `num_thresholds` is capped at 127 as both
 /// anchors cap it, also for raw curves of another length.
@@ -217,6 +237,22 @@ mod tests {
         // 0.03173828125 * 126 is 3.99902..., which rounds to 4 in f16 (numpy: bucket 4).
         assert_eq!(f16::from_f64(0.03173828125).bucket(126), Some(4));
         assert_eq!(0.03173828125f64.bucket(126), Some(3));
+    }
+
+    #[test]
+    fn raw_rows_must_be_one_dimensional_and_of_one_length() {
+        // Five rows of two values, and the precision row as given.
+        fn rows<'a>(shape: &'a [usize], values: &'a [f64]) -> [(&'static str, &'a [usize], &'a [f64]); ROWS] {
+            let mut rows = [("true_positive_counts", &[2][..], &[1.0, 2.0][..]); ROWS];
+            rows[4] = ("precision", shape, values);
+            rows
+        }
+        let two = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(raw(rows(&[2], &[0.5, 0.25])).unwrap()[8..10], [0.5, 0.25]);
+        for (shape, values) in [(&[2, 2][..], &two[..]), (&[3][..], &two[..3]), (&[][..], &two[..1])] {
+            let err = raw(rows(shape, values)).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument { arg: "precision", .. }), "{err}");
+        }
     }
 
     #[test]

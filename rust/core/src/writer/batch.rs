@@ -135,7 +135,7 @@ mod tests {
     }
 
     fn payloads(records: &[u8]) -> Vec<u8> {
-        record::Reader::new(records).flat_map(|r| r.unwrap()).collect()
+        record::Records::new(records).flat_map(|r| r.unwrap().to_vec()).collect()
     }
 
     fn job(bytes: &'static [u8]) -> Job {

@@ -84,20 +84,24 @@ impl Shared {
     }
 
     fn check(state: &mut State) -> Result<()> {
-        if let Some(skipped) = state.skipped.take() {
-            let (arg, message) = match skipped {
-                Error::InvalidArgument { arg, message } => (arg, message),
-                other => ("event", other.to_string()),
-            };
-            let context =
-                "an event queued earlier could not be encoded and was left out (the others were written)";
-            return Err(Error::invalid(arg, format!("{context}: {message}")));
-        }
+        Self::report_skipped(state)?;
         match &state.error {
             Some(latched) => Err(latched.to_error()),
             None if state.finished => Err(Error::Closed("the event file's writer thread has ended")),
             None => Ok(()),
         }
+    }
+
+    /// The event left out since the last report, as the error of the call that reports it.
+    fn report_skipped(state: &mut State) -> Result<()> {
+        let Some(skipped) = state.skipped.take() else { return Ok(()) };
+        let (arg, message) = match skipped {
+            Error::InvalidArgument { arg, message } => (arg, message),
+            other => ("event", other.to_string()),
+        };
+        let context =
+            "an event queued earlier could not be encoded and was left out (the others were written)";
+        Err(Error::invalid(arg, format!("{context}: {message}")))
     }
 }
 
@@ -177,6 +181,8 @@ impl Stream {
             .wait_timeout_while(state, timeout, |s| s.flushed < ticket && s.error.is_none() && !s.finished)
             .unwrap_or_else(|e| e.into_inner());
         if state.flushed >= ticket {
+            // flush() promises every event before it was written: one left out is said here.
+            Shared::report_skipped(&mut state)?;
             return Ok(true);
         }
         Shared::check(&mut state)?;

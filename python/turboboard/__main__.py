@@ -1,0 +1,7 @@
+"""``python -m turboboard``: the ``turboboard`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

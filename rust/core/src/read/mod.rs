@@ -1,0 +1,394 @@
+//! Runs read back: the event files under a log directory (local or remote) into long tables
+//! of one kind of value each, as TensorBoard shows them.
+//!
+//! Files are read in parallel, each in blocks, into rows of their own ([`rows`]); the rows of
+//! a run are then merged in file order, applying TensorBoard's rules that need the whole run
+//! (a writer restarted with `purge_step`; a tensor's plugin named by its tag's first
+//! metadata), and become Arrow record batches ([`table`]).
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::parallel;
+use crate::record::{ReadError, Records};
+use crate::storage::LogDir;
+
+mod files;
+mod rows;
+mod table;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use table::{Table, write_table};
+
+use files::{EventFile, corrupt};
+use rows::{Rows, hparams_of};
+use wire::{EventView, plugin_name, summary_values};
+
+/// A kind of value, and the table it is read into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `simple_value` scalars and tensors of the scalars plugin (new-style scalars).
+    Scalars,
+    Histograms,
+    Images,
+    Audio,
+    /// Tensors of the text plugin.
+    Text,
+    /// Every tensor value, with its tag's plugin.
+    Tensors,
+    /// The hyperparameters of `add_hparams` (its session start), one row per name.
+    Hparams,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Scalars,
+        Kind::Histograms,
+        Kind::Images,
+        Kind::Audio,
+        Kind::Text,
+        Kind::Tensors,
+        Kind::Hparams,
+    ];
+
+    pub fn parse(name: &str) -> Result<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name).ok_or_else(|| {
+            let names: Vec<_> = Kind::ALL.iter().map(|kind| kind.name()).collect();
+            Error::invalid("kind", format!("expected one of {}, got {name:?}", names.join(", ")))
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Scalars => "scalars",
+            Kind::Histograms => "histograms",
+            Kind::Images => "images",
+            Kind::Audio => "audio",
+            Kind::Text => "text",
+            Kind::Tensors => "tensors",
+            Kind::Hparams => "hparams",
+        }
+    }
+}
+
+/// Which names (of runs or tags) to read.
+pub enum Filter {
+    All,
+    /// Globs matched against the whole name (any one of them).
+    Globs(globset::GlobSet),
+    /// A regular expression searched for in the name.
+    Regex(regex::Regex),
+}
+
+impl Filter {
+    /// A filter from globs, or from a regular expression, named `arg` in errors.
+    pub fn new(arg: &'static str, globs: Option<&[String]>, regex: Option<&str>) -> Result<Filter> {
+        if let Some(pattern) = regex {
+            let regex = regex::Regex::new(pattern).map_err(|e| Error::invalid(arg, e.to_string()))?;
+            return Ok(Filter::Regex(regex));
+        }
+        let Some(globs) = globs else { return Ok(Filter::All) };
+        let mut set = globset::GlobSetBuilder::new();
+        for glob in globs {
+            set.add(globset::Glob::new(glob).map_err(|e| Error::invalid(arg, e.to_string()))?);
+        }
+        Ok(Filter::Globs(set.build().map_err(|e| Error::invalid(arg, e.to_string()))?))
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Globs(globs) => globs.is_match(name),
+            Filter::Regex(regex) => regex.is_match(name),
+        }
+    }
+}
+
+/// What to read, and how.
+pub struct Query {
+    pub kind: Kind,
+    pub runs: Filter,
+    pub tags: Filter,
+    /// Check each record's payload CRC (its length's CRC is always checked).
+    pub check_crc: bool,
+    /// Skip a corrupt record with a warning instead of failing.
+    pub skip_corrupt: bool,
+    /// Apply TensorBoard's purge rule (see [`read`]).
+    pub purge: bool,
+}
+
+/// What a read gives: the table, and what was skipped (with `skip_corrupt`).
+pub struct Output {
+    pub table: Table,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the values of `query.kind` from every event file under `logdir`.
+///
+/// Rows come in run order (run names sorted), then file order (names sorted: creation time),
+/// then record order. With `purge`, an event with `SessionLog.START` at step `s` (what a
+/// writer opened with `purge_step=s` writes first) drops the rows read before it in that run
+/// whose step is `s` or more, when the run's file version is 2 or more, as TensorBoard does.
+/// A truncated last record (a writer still writing, or killed) ends its file silently.
+pub fn read(logdir: &LogDir, query: &Query) -> Result<Output> {
+    let files = files::event_files(logdir, &query.runs)?;
+    let threads = parallel::threads_for(files.len(), 1);
+    let (results, _) = parallel::map_parts(&files, threads, || (), |_, file| read_file(file, query));
+    let mut decoded = Vec::with_capacity(results.len());
+    let mut warnings = Vec::new();
+    for result in results {
+        let mut file = result?;
+        warnings.append(&mut file.warnings);
+        decoded.push(file);
+    }
+    let mut table = Table::new(query.kind);
+    let mut start = 0;
+    while start < files.len() {
+        let end = start + files[start..].iter().take_while(|f| f.run == files[start].run).count();
+        let run: Vec<_> = decoded.drain(..end - start).collect();
+        merge_run(&files[start].run, run, query.purge, &mut table);
+        start = end;
+    }
+    Ok(Output { table, warnings })
+}
+
+/// Reads the records in `data` (one event file's bytes) into a table of `kind`, skipping what
+/// cannot be read: what the fuzzer drives.
+pub fn decode_records(data: &[u8], kind: Kind) -> Table {
+    let query = Query {
+        kind,
+        runs: Filter::All,
+        tags: Filter::All,
+        check_crc: true,
+        skip_corrupt: true,
+        purge: true,
+    };
+    let mut file = FileRows::new(&query);
+    let _ = file.records(data, 0, true, "input", &query);
+    let mut table = Table::new(kind);
+    merge_run(".", vec![file], true, &mut table);
+    table
+}
+
+/// The tags of one file: ids in order of first appearance, and what the filter said.
+#[derive(Default)]
+struct Tags {
+    ids: rustc_hash::FxHashMap<Box<[u8]>, Option<u32>>,
+    names: Vec<String>,
+    /// The plugin the first metadata of each tag names.
+    plugins: Vec<Option<Vec<u8>>>,
+}
+
+impl Tags {
+    /// The id of `tag`, or None if the filter leaves it out.
+    fn id(&mut self, tag: &[u8], filter: &Filter) -> Option<u32> {
+        if let Some(&id) = self.ids.get(tag) {
+            return id;
+        }
+        let name = String::from_utf8_lossy(tag).into_owned();
+        let id = filter.matches(&name).then(|| {
+            self.names.push(name);
+            self.plugins.push(None);
+            (self.names.len() - 1) as u32
+        });
+        self.ids.insert(tag.into(), id);
+        id
+    }
+}
+
+/// A `SessionLog.START`: the rows before row `row` with a step of `step` or more are purged
+/// if the run's file version is 2 or more (`version`: the file's version so far, if any).
+struct Purge {
+    row: usize,
+    step: i64,
+    version: Option<f64>,
+}
+
+/// What one file yields.
+struct FileRows {
+    rows: Rows,
+    tags: Tags,
+    purges: Vec<Purge>,
+    /// The last `file_version` of the file ("brain.Event:2" is 2).
+    version: Option<f64>,
+    warnings: Vec<String>,
+    reserved: bool,
+}
+
+impl FileRows {
+    fn new(query: &Query) -> Self {
+        FileRows {
+            rows: Rows::new(query.kind),
+            tags: Tags::default(),
+            purges: Vec::new(),
+            version: None,
+            warnings: Vec::new(),
+            reserved: false,
+        }
+    }
+
+    /// Reads the whole records of `data` (the file's bytes from `base` on); returns how many
+    /// bytes they took, and what the record after them needs, when it is cut off.
+    fn records(
+        &mut self,
+        data: &[u8],
+        base: u64,
+        at_end: bool,
+        file: &str,
+        query: &Query,
+    ) -> Result<(usize, Option<u64>)> {
+        let mut records = Records::at(data, base, query.check_crc);
+        loop {
+            let offset = base + records.consumed() as u64;
+            match records.next_record() {
+                Ok(Some(record)) => {
+                    if let Err(e) = self.event(record, query) {
+                        self.corrupt(file, offset, e, query)?;
+                    }
+                }
+                Ok(None) => return Ok((records.consumed(), None)),
+                // At the end of the file: a writer still writing, or one that was killed.
+                Err(ReadError::Truncated { needed, .. }) => {
+                    return Ok((records.consumed(), needed.filter(|_| !at_end)));
+                }
+                Err(e @ ReadError::CrcMismatch { part: "payload", .. }) => {
+                    self.corrupt(file, offset, e, query)?
+                }
+                Err(e) => {
+                    // A bad length: nothing after it can be framed.
+                    self.corrupt(file, offset, e, query)?;
+                    return Ok((data.len(), None));
+                }
+            }
+        }
+    }
+
+    fn corrupt(&mut self, file: &str, offset: u64, why: impl std::fmt::Display, query: &Query) -> Result<()> {
+        let error = corrupt(file, offset, why);
+        if !query.skip_corrupt {
+            return Err(error);
+        }
+        self.warnings.push(format!("{error}; skipped"));
+        Ok(())
+    }
+
+    fn event(&mut self, record: &[u8], query: &Query) -> Result<(), wire::DecodeError> {
+        let event = EventView::parse(record)?;
+        if let Some(version) = event.file_version {
+            self.version = std::str::from_utf8(version)
+                .ok()
+                .and_then(|v| v.strip_prefix("brain.Event:"))
+                .and_then(|v| v.parse().ok())
+                .or(self.version);
+        }
+        if event.session_start {
+            self.purges.push(Purge { row: self.rows.len(), step: event.step, version: self.version });
+        }
+        let Some(summary) = event.summary else { return Ok(()) };
+        for value in summary_values(summary) {
+            let value = value?;
+            if query.kind == Kind::Hparams {
+                self.hparams(&value, &event, query)?;
+                continue;
+            }
+            let Some(payload) = value.payload else { continue };
+            let Some(tag) = self.tags.id(value.tag, &query.tags) else { continue };
+            let plugin = &mut self.tags.plugins[tag as usize];
+            if plugin.is_none() {
+                if let Some(metadata) = value.metadata {
+                    *plugin = Some(plugin_name(metadata)?.to_vec());
+                }
+            }
+            self.rows.push(tag, event.step, event.wall_time, payload, plugin.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// An `add_hparams` session start: one row per hyperparameter, named by the tag column.
+    fn hparams(
+        &mut self,
+        value: &wire::ValueView<'_>,
+        event: &EventView<'_>,
+        query: &Query,
+    ) -> Result<(), wire::DecodeError> {
+        // tensorboardX writes the session start as metadata alone, torch with an empty tensor.
+        let Some(metadata) = value.metadata else { return Ok(()) };
+        for (name, hparam) in hparams_of(metadata)? {
+            if let Some(tag) = self.tags.id(name.as_bytes(), &query.tags) {
+                self.rows.push_hparam(tag, event.step, event.wall_time, hparam);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reserves room for the rows of a file of `size` bytes, guessed from the first `used`.
+    fn reserve(&mut self, used: usize, size: u64) {
+        if !self.reserved && used > 0 {
+            self.reserved = true;
+            let rows = self.rows.len() as f64 * (size as f64 / used as f64);
+            self.rows.reserve((rows * 1.01) as usize);
+        }
+    }
+}
+
+fn read_file(file: &EventFile, query: &Query) -> Result<FileRows> {
+    let mut rows = FileRows::new(query);
+    files::read_blocks(file, |data, base, at_end| {
+        let done = rows.records(data, base, at_end, &file.name, query)?;
+        rows.reserve(done.0, file.size);
+        Ok(done)
+    })?;
+    Ok(rows)
+}
+
+/// Appends a run's files to `table`, in order, applying the rules that need the whole run.
+fn merge_run(run: &str, files: Vec<FileRows>, purge: bool, table: &mut Table) {
+    let mut version = None;
+    let mut merged: Vec<FileRows> = Vec::with_capacity(files.len());
+    for mut file in files {
+        if purge && !file.purges.is_empty() {
+            let mut keep = vec![true; file.rows.len()];
+            for point in &file.purges {
+                // TensorBoard applies the rule from file version 2 on.
+                if point.version.or(version).is_none_or(|v| v < 2.0) {
+                    continue;
+                }
+                for earlier in &mut merged {
+                    let keep: Vec<bool> = earlier.rows.step.iter().map(|&s| s < point.step).collect();
+                    earlier.rows.retain(&keep);
+                }
+                for (i, &step) in file.rows.step[..point.row].iter().enumerate() {
+                    keep[i] &= step < point.step;
+                }
+            }
+            file.rows.retain(&keep);
+        }
+        version = file.version.or(version);
+        merged.push(file);
+    }
+    // A tag's plugin is the one its first metadata in the run names.
+    let mut plugins: HashMap<String, Vec<u8>> = HashMap::new();
+    for file in &merged {
+        for (name, plugin) in file.tags.names.iter().zip(&file.tags.plugins) {
+            if let Some(plugin) = plugin {
+                plugins.entry(name.clone()).or_insert_with(|| plugin.clone());
+            }
+        }
+    }
+    for mut file in merged {
+        let tag_plugins: Vec<Vec<u8>> =
+            file.tags.names.iter().map(|name| plugins.get(name).cloned().unwrap_or_default()).collect();
+        if let (Some(wanted), Some(needs)) = (file.rows.plugin(), &file.rows.needs_plugin) {
+            let keep: Vec<bool> = needs
+                .iter()
+                .zip(&file.rows.tag)
+                .map(|(&needs, &tag)| !needs || tag_plugins[tag as usize] == wanted.as_bytes())
+                .collect();
+            file.rows.retain(&keep);
+        }
+        table.append(run, file.rows, &file.tags.names, &tag_plugins);
+    }
+}
