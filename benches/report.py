@@ -1,6 +1,7 @@
 """Turns a `pytest benches/ --benchmark-json=FILE` run into the README's table: for each case,
 each library's median wall time and its ratio to turboboard's, and the same ratio of process
-CPU time (the machine and versions above it).
+CPU time (the machine and versions above it); for the cases that record them, the bytes of
+event files written and turboboard's over the other's.
 
     python benches/report.py FILE
 """
@@ -31,7 +32,9 @@ def main(path: str) -> None:
         base, base_cpu = _median(ours), _cpu(ours)
         notes = [f"CPU {_time(base_cpu)}"] if base_cpu else []
         notes += [
-            f"{k} {v:.3g}" for k, v in ours.get("extra_info", {}).items() if k != "cpu_median_s"
+            _size(v) if k == "bytes" else f"{k} {v:.3g}"
+            for k, v in ours.get("extra_info", {}).items()
+            if k != "cpu_median_s"
         ]
         cells = [_time(base) + (f" ({', '.join(notes)})" if notes else "")]
         for other in ("tensorboardX", "torch"):
@@ -41,7 +44,11 @@ def main(path: str) -> None:
                 continue
             median, cpu = _median(theirs), _cpu(theirs)
             cpu_ratio = f"; CPU {cpu / base_cpu:.1f}x" if cpu and base_cpu else ""
-            cells.append(f"{_time(median)} ({median / base:.1f}x{cpu_ratio})")
+            size, ours_size = _bytes(theirs), _bytes(ours)
+            size_note = ""
+            if size and ours_size:
+                size_note = f"; {_size(size)}, ours {ours_size / size:.3f}x"
+            cells.append(f"{_time(median)} ({median / base:.1f}x{cpu_ratio}{size_note})")
         print(f"| {group} | " + " | ".join(cells) + " |")
 
 
@@ -52,6 +59,15 @@ def _median(bench: dict) -> float:
 def _cpu(bench: dict) -> float | None:
     """The median process CPU time of a round (the caller's and every background thread's)."""
     return bench.get("extra_info", {}).get("cpu_median_s")
+
+
+def _bytes(bench: dict) -> int | None:
+    """The bytes of event files the case's last round wrote, where it records them."""
+    return bench.get("extra_info", {}).get("bytes")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.3g} MB" if n >= 1e6 else f"{n / 1e3:.3g} kB"
 
 
 def _time(seconds: float) -> str:

@@ -79,7 +79,12 @@ def write_with(name: str, logdir: str, calls: Callable[[Any], None], **kwargs: A
 def decode_png(data: bytes) -> np.ndarray:
     from PIL import Image
 
-    return np.asarray(Image.open(io.BytesIO(data)))
+    image = Image.open(io.BytesIO(data))
+    # turboboard stores an RGB image of at most 256 colours with a palette: viewers show its
+    # colours, and so does this.
+    if image.mode == "P":
+        image = image.convert("RGB")
+    return np.asarray(image)
 
 
 def normalized(event: event_pb2.Event) -> event_pb2.Event:

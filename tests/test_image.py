@@ -1,5 +1,7 @@
 """add_image and add_images: decoded pixels, sizes and channels equal tensorboardX's."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -103,3 +105,46 @@ def test_bad_images_raise_clearly(logdir, image, dataformats, error, match):
         with pytest.raises(error, match=match):
             w.add_image("img", image, 0, dataformats=dataformats)
     assert summary_events(logdir) == []
+
+
+def test_image_compression_is_checked_and_kept_by_a_pickled_writer(tmp_path):
+    for bad in ("fast", "SIZE", None, 9):
+        with pytest.raises(ValueError, match="image_compression"):
+            turboboard.SummaryWriter(str(tmp_path / "bad"), image_compression=bad)
+    writer = turboboard.SummaryWriter(str(tmp_path / "run"), image_compression="speed")
+    clone = pickle.loads(pickle.dumps(writer))
+    writer.close()
+    assert clone._image_compression == "speed"
+    clone.close()
+
+
+def test_speed_over_size_keeps_every_image_method_s_pixels(tmp_path):
+    """add_image, add_images, add_image_with_boxes and add_figure with
+    image_compression="speed": the pixels of the default's."""
+    from matplotlib.figure import Figure
+
+    photo = rng.integers(0, 256, (3, 40, 60), dtype=np.uint8)
+    photo[:, :20] = 128  # half flat, half noise: compressed, not stored
+    batch = rng.random((4, 3, 16, 16))
+
+    def log(w):
+        figure = Figure(figsize=(2, 1.5), dpi=50)
+        figure.subplots().plot([0, 1, 3])
+        w.add_image("image", photo, 0, WALL)
+        w.add_images("images", batch, 0, WALL)
+        w.add_image_with_boxes("boxes", photo, np.array([[5, 5, 30, 20]]), 0, WALL)
+        w.add_figure("figure", figure, 0, walltime=WALL)
+
+    decoded = {}
+    for option in ("size", "speed"):
+        logdir = str(tmp_path / option)
+        with turboboard.SummaryWriter(logdir, image_compression=option) as w:
+            log(w)
+        decoded[option] = [
+            decode_png(value.image.encoded_image_string)
+            for event in summary_events(logdir)
+            for value in event.summary.value
+        ]
+    assert len(decoded["speed"]) == 4
+    for fast, small in zip(decoded["speed"], decoded["size"]):
+        assert np.array_equal(fast, small)

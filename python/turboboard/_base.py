@@ -40,6 +40,8 @@ class WriterBase(MetadataDefaults):
         self.file_writer: FileWriter | DummyFileWriter | None = None
         self.all_writers: dict[str, FileWriter | DummyFileWriter] | None = None
         self._core: _core.EventFileWriter | None = None
+        # How the PNGs of images are compressed: "size" (the default) or "speed".
+        self._image_compression = "size"
 
     def _options(self) -> tuple[Any, Any, Any, Any, Any]:
         return (

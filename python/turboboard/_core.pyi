@@ -95,6 +95,7 @@ class EventFileWriter:
         global_step: int | None = None,
         walltime: float | None = None,
         dataformats: str | None = None,
+        image_compression: str = "size",
     ) -> None: ...
     def add_text(
         self,
@@ -130,6 +131,7 @@ class EventFileWriter:
         dataformats: str | None = None,
         labels: list[str] | None = None,
         rescale: float = 1.0,
+        image_compression: str = "size",
     ) -> None: ...
     def add_event(
         self, event: bytes, global_step: int | None = None, walltime: float | None = None

@@ -64,7 +64,7 @@ class MediaMethods(WriterBase):
             return
         array = _convert.to_numpy(img_tensor, "img_tensor")
         step, walltime = self._when(global_step, walltime)
-        core.add_image(tag, array, step, walltime, dataformats)
+        core.add_image(tag, array, step, walltime, dataformats, self._image_compression)
 
     def add_images(
         self,
@@ -209,7 +209,9 @@ class MediaMethods(WriterBase):
                 )
                 labels = None
         step, walltime = self._when(global_step, walltime)
-        core.add_image_with_boxes(tag, image, boxes, step, walltime, dataformats, labels, rescale)
+        core.add_image_with_boxes(
+            tag, image, boxes, step, walltime, dataformats, labels, rescale, self._image_compression
+        )
 
     def add_figure(
         self,

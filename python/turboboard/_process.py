@@ -74,6 +74,7 @@ def reopen(
     options: tuple[Any, ...],
     write_to_disk: bool,
     silent_rank: int | None,
+    image_compression: str = "size",
 ) -> Any:
     """A pickled ``SummaryWriter`` in its new process: same directory and options, a new file.
     (tensorboardX's and torch's writers cannot be pickled.)"""
@@ -88,6 +89,7 @@ def reopen(
         ranks=None,
         max_queue_bytes=max_queue_bytes,
         storage_options=storage_options,
+        image_compression=image_compression,
     )
     writer._silent_rank = silent_rank
     return writer

@@ -49,6 +49,9 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             read when the writer is made; a pickled writer keeps it.
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
         storage_options: Settings of a remote log directory's store (see ``FileWriter``).
+        image_compression: ``'size'`` (the default) compresses images' PNGs about as small as
+            tensorboardX does; ``'speed'`` encodes photographs in about a third less time, for
+            a few per cent more bytes (for runs that log many large images).
 
     ``logdir`` may be a URL: ``s3://bucket/run`` (and ``s3a://``), ``gs://``, ``az://`` or
     ``abfs://``, ``memory://`` (this process's memory) or ``file://``; the runs of
@@ -79,6 +82,11 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
     ) -> None:
         max_queue_bytes = kwargs.pop("max_queue_bytes", 64 << 20)
         storage_options = kwargs.pop("storage_options", None)
+        image_compression = kwargs.pop("image_compression", "size")
+        if image_compression not in ("size", "speed"):
+            raise ValueError(
+                f"image_compression: expected 'size' or 'speed', got {image_compression!r}"
+            )
         comet_config = kwargs.pop("comet_config", None)
         if comet_config is not None and not comet_config.get("disabled", True):
             raise ValueError("comet_config: Comet logging is not supported by turboboard")
@@ -101,6 +109,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             write_to_disk and silent_rank is None,
             silent_rank if write_to_disk else None,
         )
+        self._image_compression = image_compression
         self.kwargs = kwargs
         # Values given to add_scalars, for export_scalars_to_json.
         self.scalar_dict: dict[str, list[list[float]]] = {}
@@ -126,7 +135,14 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The log directory and options travel, the open file does not.
-        state = (type(self), self.logdir, self._options(), self._write_to_disk, self._silent_rank)
+        state = (
+            type(self),
+            self.logdir,
+            self._options(),
+            self._write_to_disk,
+            self._silent_rank,
+            self._image_compression,
+        )
         return (_process.reopen, state)
 
     def add_scalar(

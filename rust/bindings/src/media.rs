@@ -66,7 +66,7 @@ impl EventFileWriter {
     /// An image with red boxes (`box_tensor`, N x 4 `[xmin, ymin, xmax, ymax]` in pixels) and
     /// optional labels, resized by `rescale`, as a PNG. The recorded size is the one before
     /// `rescale`, as tensorboardX records it.
-    #[pyo3(signature = (tag, img_tensor, box_tensor, global_step = None, walltime = None, dataformats = None, labels = None, rescale = 1.0))]
+    #[pyo3(signature = (tag, img_tensor, box_tensor, global_step = None, walltime = None, dataformats = None, labels = None, rescale = 1.0, image_compression = "size"))]
     fn add_image_with_boxes(
         &self,
         py: Python<'_>,
@@ -78,8 +78,10 @@ impl EventFileWriter {
         dataformats: Option<PyBackedStr>,
         labels: Option<Vec<String>>,
         rescale: f64,
+        image_compression: &str,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("CHW");
+        let compression = png::Compression::from_name(image_compression).py_err()?;
         let boxes = readonly(box_tensor, "box_tensor")?;
         let boxes = boxes.as_array();
         if boxes.ncols() != 4 {
@@ -105,7 +107,8 @@ impl EventFileWriter {
         self.write_later(py, image.pixels.len(), move || {
             let mut image = image;
             draw::draw_boxes(&mut image, &boxes, labels.as_deref());
-            let png = png::encode_png(&resample::resize_lanczos(&image, scaled.0, scaled.1)?)?;
+            let png =
+                png::encode_png_with(&resample::resize_lanczos(&image, scaled.0, scaled.1)?, compression)?;
             summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
         })
     }

@@ -232,7 +232,7 @@ impl EventFileWriter {
 
     /// An image (or, with a batch dimension, a grid of images) encoded as PNG. The arguments are
     /// checked and the pixels converted here; the PNG is encoded on the writer thread.
-    #[pyo3(signature = (tag, img_tensor, global_step = None, walltime = None, dataformats = None))]
+    #[pyo3(signature = (tag, img_tensor, global_step = None, walltime = None, dataformats = None, image_compression = "size"))]
     fn add_image(
         &self,
         py: Python<'_>,
@@ -241,8 +241,10 @@ impl EventFileWriter {
         global_step: Option<i64>,
         walltime: Option<WallTime>,
         dataformats: Option<PyBackedStr>,
+        image_compression: &str,
     ) -> PyResult<()> {
         let dataformats = dataformats.as_deref().unwrap_or("CHW");
+        let compression = png::Compression::from_name(image_compression).py_err()?;
         let wall_time = finite_wall_time(walltime)?;
         let size = img_tensor.len();
         let image = with_typed_array!(img_tensor, "img_tensor", |array| {
@@ -251,7 +253,7 @@ impl EventFileWriter {
         })?;
         let tag = tag.to_string();
         self.write_later(py, image.pixels.len(), move || {
-            let png = png::encode_png(&image)?;
+            let png = png::encode_png_with(&image, compression)?;
             summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
         })
     }

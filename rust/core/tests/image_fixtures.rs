@@ -101,7 +101,10 @@ fn assert_image(case: &Case, how: &str, image: &Image, expected: &[u8]) {
 }
 
 fn decode_png(bytes: &[u8]) -> (u32, u32, png::ColorType, Vec<u8>) {
-    let mut reader = png::Decoder::new(Cursor::new(bytes)).read_info().unwrap();
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    // A palette (images of few colours) decodes to its RGB colours.
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
     assert_eq!(info.bit_depth, png::BitDepth::Eight);
