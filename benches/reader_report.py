@@ -6,22 +6,16 @@ floor (the files' bytes read from the page cache); then the memory cases.
     python benches/reader_report.py FILE
 """
 
-import json
 import sys
 from collections import defaultdict
+
+from report import load_run
 
 OTHERS = ("turboboard SummaryReader", "tbparse", "EventAccumulator")
 
 
 def main(path: str) -> None:
-    with open(path) as f:
-        run = json.load(f)
-    machine = run["machine_info"]
-    print(
-        f"Machine: {machine.get('cpu', {}).get('brand_raw', '?')}, "
-        f"{machine.get('cpu', {}).get('count', '?')} CPUs, Python {machine['python_version']}; "
-        f"{run['datetime'][:16]}\n"
-    )
+    run = load_run(path, stamp=16)
     cases: dict[str, dict[str, dict]] = defaultdict(dict)
     memory = []
     for bench in run["benchmarks"]:

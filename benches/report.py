@@ -11,15 +11,22 @@ import sys
 from collections import defaultdict
 
 
-def main(path: str) -> None:
+def load_run(path: str, stamp: int = 10) -> dict:
+    """A pytest-benchmark JSON run, after printing its machine and date (``stamp`` characters
+    of its time stamp)."""
     with open(path) as f:
         run = json.load(f)
     machine = run["machine_info"]
     print(
         f"Machine: {machine.get('cpu', {}).get('brand_raw', '?')}, "
         f"{machine.get('cpu', {}).get('count', '?')} CPUs, Python {machine['python_version']}; "
-        f"{run['datetime'][:10]}\n"
+        f"{run['datetime'][:stamp]}\n"
     )
+    return run
+
+
+def main(path: str) -> None:
+    run = load_run(path)
     cases: dict[str, dict[str, dict]] = defaultdict(dict)
     for bench in run["benchmarks"]:
         cases[bench["group"]][bench["params"]["library"]] = bench
