@@ -326,28 +326,36 @@ impl FileRows {
             match records.next_record() {
                 Ok(Some(record)) => {
                     if let Err(e) = self.event(record, query) {
-                        self.corrupt(file, offset, e, query)?;
+                        self.corrupt(file, offset, e, "the record skipped", query)?;
                     }
                 }
                 // A cut record ends the file: a writer still writing, or one that was killed.
                 Ok(None) | Err(ReadError::Truncated { .. }) => return Ok(()),
                 Err(e @ ReadError::CrcMismatch { part: "payload", .. }) => {
-                    self.corrupt(file, offset, e, query)?
+                    self.corrupt(file, offset, e, "the record skipped", query)?
                 }
                 Err(e) => {
                     // A bad length: nothing after it can be framed.
-                    return self.corrupt(file, offset, e, query);
+                    return self.corrupt(file, offset, e, "the rest of the file skipped", query);
                 }
             }
         }
     }
 
-    fn corrupt(&mut self, file: &str, offset: u64, why: impl std::fmt::Display, query: &Query) -> Result<()> {
+    /// A corrupt record: an error, or with `skip_corrupt` a warning saying what was `skipped`.
+    fn corrupt(
+        &mut self,
+        file: &str,
+        offset: u64,
+        why: impl std::fmt::Display,
+        skipped: &str,
+        query: &Query,
+    ) -> Result<()> {
         let error = corrupt(file, offset, why);
         if !query.skip_corrupt {
             return Err(error);
         }
-        self.warnings.push(format!("{error}; skipped"));
+        self.warnings.push(format!("{error}; {skipped}"));
         Ok(())
     }
 
