@@ -387,7 +387,9 @@ impl EventFileWriter {
         build: impl FnOnce() -> turboboard_core::Result<Event> + Send + 'static,
     ) -> PyResult<()> {
         let job = Box::new(move |out: &mut Vec<u8>| {
-            build()?.encode_raw(out);
+            let event = build()?;
+            out.reserve(event.encoded_len());
+            event.encode_raw(out);
             Ok(())
         });
         let written = self.inner.write_job(bytes, job);

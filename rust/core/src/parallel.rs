@@ -18,9 +18,14 @@ pub(crate) fn threads_for(len: usize, min_per_thread: usize) -> usize {
     if most < 2 {
         return 1;
     }
+    cores().min(most)
+}
+
+/// The cores this process may use.
+pub(crate) fn cores() -> usize {
     // Asked once: on Linux the answer reads cgroup files, tens of microseconds.
     static CORES: OnceLock<usize> = OnceLock::new();
-    (*CORES.get_or_init(|| thread::available_parallelism().map_or(1, NonZero::get))).min(most)
+    *CORES.get_or_init(|| thread::available_parallelism().map_or(1, NonZero::get))
 }
 
 /// Runs `f` on every part on up to `threads` threads, the calling thread one of them. Each

@@ -252,21 +252,64 @@ pub fn make_grid_with<T: Copy, F: Fn(T) -> u8>(
     let total = row_len.checked_mul(out_h).ok_or_else(too_large)?;
 
     let mut pixels = vec![0u8; total];
+    tile(images, ncols, out_c, &convert, &mut pixels);
+    Ok(Image { height, width, channels: out_c as u8, pixels })
+}
+
+/// Writes each image of `images` into its cell of the grid `pixels` (`ncols` cells wide, `out_c`
+/// samples a pixel), with AVX2 where the CPU has it: the conversion loops then take 8 or 16
+/// samples at a time instead of 4.
+fn tile<T: Copy, F: Fn(T) -> u8>(
+    images: ArrayView4<'_, T>,
+    ncols: usize,
+    out_c: usize,
+    convert: &F,
+    pixels: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, all that the function is compiled for.
+        return unsafe { tile_avx2(images, ncols, out_c, convert, pixels) };
+    }
+    tile_portable(images, ncols, out_c, convert, pixels);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn tile_avx2<T: Copy, F: Fn(T) -> u8>(
+    images: ArrayView4<'_, T>,
+    ncols: usize,
+    out_c: usize,
+    convert: &F,
+    pixels: &mut [u8],
+) {
+    tile_portable(images, ncols, out_c, convert, pixels);
+}
+
+#[inline(always)]
+fn tile_portable<T: Copy, F: Fn(T) -> u8>(
+    images: ArrayView4<'_, T>,
+    ncols: usize,
+    out_c: usize,
+    convert: &F,
+    pixels: &mut [u8],
+) {
+    let (_, c, h, w) = images.dim();
     let cell_len = w * out_c;
+    let row_len = cell_len * ncols;
     let mut planes = vec![0u8; c * w];
     for (i, image) in images.outer_iter().enumerate() {
         let (gy, gx) = (i / ncols, i % ncols);
         for (y, row) in image.axis_iter(Axis(1)).enumerate() {
             let start = (gy * h + y) * row_len + gx * cell_len;
-            write_row(row, &mut pixels[start..start + cell_len], out_c, &convert, &mut planes);
+            write_row(row, &mut pixels[start..start + cell_len], out_c, convert, &mut planes);
         }
     }
-    Ok(Image { height, width, channels: out_c as u8, pixels })
 }
 
 /// Writes one image row, `row` being (C, W), into `dst` (W * `out_c` interleaved samples);
 /// `planes` holds C * W samples between the conversion and the interleaving.
-#[inline]
+#[inline(always)]
 fn write_row<T: Copy, F: Fn(T) -> u8>(
     row: ArrayView2<'_, T>,
     dst: &mut [u8],

@@ -2,12 +2,13 @@
 //! each row filtered as libpng and Pillow filter it, then libdeflate at one level.
 //! benches/PERFORMANCE.md has the measurements behind these choices.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use libdeflater::{CompressionLvl, Compressor};
 
 use super::image::Image;
 use crate::error::{Error, Result};
+use crate::parallel;
 
 /// What the encoder favours: the smallest file (the default: within a few per cent of
 /// tensorboardX's, Pillow at zlib's level 6), or speed at a few per cent more bytes.
@@ -70,11 +71,10 @@ pub fn encode_png_with(image: &Image, compression: Compression) -> Result<Vec<u8
             ),
         ));
     }
-    SCRATCH.with_borrow_mut(|scratch| {
-        let png = encode_into(image, compression, scratch);
-        scratch.trim();
-        png
-    })
+    let mut scratch = Scratch::take();
+    let png = encode_into(image, compression, &mut scratch);
+    scratch.give_back();
+    png
 }
 
 fn encode_into(image: &Image, compression: Compression, scratch: &mut Scratch) -> Result<Vec<u8>> {
@@ -136,9 +136,9 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// What a thread that encodes keeps between images: buffers the size of an image (fresh ones
-/// cost their page faults every time: a third of the time of a stored 512x512 noise image),
-/// and a compressor per level (one allocates and clears its tables when made: 0.5 ms).
+/// What an encoder keeps between images: buffers the size of an image (fresh ones cost their
+/// page faults every time: a third of the time of a stored 512x512 noise image), and a
+/// compressor per level (one allocates and clears its tables when made: 0.5 ms).
 #[derive(Default)]
 struct Scratch {
     rows: Vec<u8>,
@@ -146,22 +146,34 @@ struct Scratch {
     compressors: Vec<(i32, Compressor)>,
 }
 
+/// Scratch left by finished encodes, for any thread: the threads that help a writer thread
+/// encode live for one batch, and must not pay for scratch of their own. Never waited for: the
+/// lock is only tried, so a child forked while another thread held it (or a rare contention)
+/// makes fresh scratch instead.
+static POOL: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
+
 impl Scratch {
     /// Buffers larger than this (a 1024x1024 RGB image is 3 MiB) are given back: a projector
     /// sprite, encoded on the caller's thread, can take hundreds of MB.
     const KEEP: usize = 4 << 20;
 
-    fn trim(&mut self) {
+    fn take() -> Self {
+        POOL.try_lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default()
+    }
+
+    /// Returns the scratch to the pool, which keeps as many as the cores can use at once.
+    fn give_back(mut self) {
         for buffer in [&mut self.rows, &mut self.zlib] {
             if buffer.capacity() > Self::KEEP {
                 *buffer = Vec::new();
             }
         }
+        if let Ok(mut pool) = POOL.try_lock() {
+            if pool.len() < parallel::cores() {
+                pool.push(self);
+            }
+        }
     }
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// `data` as a zlib stream at libdeflate's `level` (0: stored blocks), into `out`.
@@ -211,7 +223,13 @@ fn incompressible(
         let first = (2 * k + 1) * height / (2 * BANDS);
         filter_rows(&pixels[first * stride..(first + band_rows) * stride], stride, bpp, band);
     }
+    // Most images give themselves away in the first band (a tenth of the probe's time).
     let mut compressed = Vec::new();
+    let first = &sample[..band_rows * (stride + 1)];
+    deflate(compressors, first, 1, &mut compressed)?;
+    if compressed.len() * 100 < first.len() * 90 {
+        return Ok(false);
+    }
     deflate(compressors, &sample, 1, &mut compressed)?;
     Ok(compressed.len() * 100 >= sample.len() * 97)
 }

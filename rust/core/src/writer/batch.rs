@@ -3,11 +3,12 @@
 //!
 //! A job takes work off the caller's thread where a copy of the input is cheap and the
 //! encoding is not (a PNG, a GIF): the caller checks and converts its arguments, and the job
-//! only encodes.
+//! only encodes. Jobs queued together are encoded on all the cores.
 
+use std::sync::{Mutex, PoisonError};
 use std::{io, mem};
 
-use crate::record;
+use crate::{parallel, record};
 
 /// Encoded bytes gathered before they are written (about half of a core's L2 cache).
 const WRITE_PIECE: usize = 1 << 18;
@@ -16,15 +17,29 @@ const WRITE_PIECE: usize = 1 << 18;
 /// ones), and gives back what a batch far larger than the last one left it holding.
 const KEEP_BYTES: usize = 1 << 20;
 
+/// Jobs are encoded in windows of about this much input, whose records are held until they are
+/// written: the memory the writer thread adds to the queue's byte bound.
+const WINDOW_BYTES: usize = 16 << 20;
+
+/// The input a thread must have in a window to be worth starting (tens of microseconds): a
+/// few hundred microseconds of PNG encoding.
+const BYTES_PER_THREAD: usize = 1 << 18;
+
 /// Appends one event's payload (its encoding) to the buffer it is given; an error leaves no
 /// record behind.
 pub type Job = Box<dyn FnOnce(&mut Vec<u8>) -> crate::Result<()> + Send>;
 
+/// A job, where its record goes (before `records[offset..]`), and the input it holds.
+struct Queued {
+    offset: usize,
+    bytes: usize,
+    job: Job,
+}
+
 #[derive(Default)]
 pub(crate) struct Batch {
     records: Vec<u8>,
-    /// Each job's record goes before `records[offset..]`.
-    jobs: Vec<(usize, Job)>,
+    jobs: Vec<Queued>,
     /// What the jobs hold (their inputs), counted against the queue's byte bound.
     job_bytes: usize,
     events: usize,
@@ -39,7 +54,7 @@ impl Batch {
 
     /// Appends a job holding `bytes` of input.
     pub(crate) fn push_job(&mut self, bytes: usize, job: Job) {
-        self.jobs.push((self.records.len(), job));
+        self.jobs.push(Queued { offset: self.records.len(), bytes, job });
         self.job_bytes += bytes;
         self.events += 1;
     }
@@ -59,10 +74,9 @@ impl Batch {
     }
 
     /// Runs the jobs and hands every record, in order, to `write`, whole records at a time, in
-    /// pieces of about [`WRITE_PIECE`] bytes: an encoded image reaches storage while it is
-    /// still in the cache, and the disk can start on the first pieces while the later ones are
-    /// encoded. Leaves the batch empty for reuse. On a job's
-    /// error the records before it are still written.
+    /// pieces of about [`WRITE_PIECE`] bytes: the disk can start on the first pieces while the
+    /// later jobs are encoded. Leaves the batch empty for reuse. On a job's error the records
+    /// before it are still written; after a failed write no later window of jobs runs.
     pub(crate) fn write_out(
         &mut self,
         scratch: &mut Vec<u8>,
@@ -77,18 +91,29 @@ impl Batch {
         let mut failed = None;
         let mut peak = 0;
         let mut start = 0;
-        for (offset, job) in self.jobs.drain(..) {
-            scratch.extend_from_slice(&self.records[start..offset]);
-            start = offset;
-            let whole = scratch.len();
-            if let Err(e) = record::frame_with(scratch, job) {
-                scratch.truncate(whole);
-                failed.get_or_insert(e);
+        let mut jobs = mem::take(&mut self.jobs).into_iter().peekable();
+        while jobs.peek().is_some() {
+            let mut window = Vec::new();
+            let mut bytes = 0;
+            while let Some(queued) = jobs.next_if(|_| bytes < WINDOW_BYTES) {
+                bytes += queued.bytes;
+                window.push(queued);
             }
-            if scratch.len() >= WRITE_PIECE {
-                peak = peak.max(scratch.len());
-                write(scratch)?;
-                scratch.clear();
+            let offsets: Vec<usize> = window.iter().map(|queued| queued.offset).collect();
+            for (offset, encoded) in offsets.into_iter().zip(encode(window, bytes)) {
+                scratch.extend_from_slice(&self.records[start..offset]);
+                start = offset;
+                match encoded {
+                    Ok(record) => scratch.extend_from_slice(&record),
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
+                }
+                if scratch.len() >= WRITE_PIECE {
+                    peak = peak.max(scratch.len());
+                    write(scratch)?;
+                    scratch.clear();
+                }
             }
         }
         scratch.extend_from_slice(&self.records[start..]);
@@ -104,6 +129,21 @@ impl Batch {
         self.records.clear();
         release(&mut self.records, used);
     }
+}
+
+/// Runs a window's jobs, on several threads when their inputs are large enough to share
+/// (`bytes` in all): each job's framed record, or why it has none, in order.
+fn encode(window: Vec<Queued>, bytes: usize) -> Vec<crate::Result<Vec<u8>>> {
+    let threads = parallel::threads_for(bytes, BYTES_PER_THREAD).min(window.len());
+    // Each thread moves the jobs it takes out of their cells.
+    let cells: Vec<Mutex<Option<Job>>> =
+        window.into_iter().map(|queued| Mutex::new(Some(queued.job))).collect();
+    let run = |(): &mut (), cell: &Mutex<Option<Job>>| {
+        let job = cell.lock().unwrap_or_else(PoisonError::into_inner).take().expect("each job runs once");
+        let mut record = Vec::new();
+        record::frame_with(&mut record, job).map(|()| record)
+    };
+    parallel::map_parts(&cells, threads, || (), run).0
 }
 
 /// Gives back the capacity of `buffer` that a batch far larger than the one just written,
@@ -162,6 +202,30 @@ mod tests {
     }
 
     #[test]
+    fn jobs_encoded_on_the_cores_keep_their_place() {
+        let mut batch = Batch::default();
+        let mut expected = Vec::new();
+        for i in 0..40u8 {
+            batch.push_event(|out| out.push(i));
+            batch.push_job(
+                BYTES_PER_THREAD,
+                Box::new(move |out| {
+                    // Uneven work, so that the threads finish out of order.
+                    out.resize(out.len() + usize::from(i % 7) * 10_000, b'j');
+                    out.push(i);
+                    Ok(())
+                }),
+            );
+            expected.push(i);
+            expected.extend(std::iter::repeat_n(b'j', usize::from(i % 7) * 10_000));
+            expected.push(i);
+        }
+        let (written, result) = write_out(&mut batch);
+        assert!(matches!(result, Ok(None)));
+        assert!(written == expected);
+    }
+
+    #[test]
     fn a_failed_job_leaves_no_record_and_the_others_are_written() {
         let mut batch = Batch::default();
         batch.push_event(|out| out.extend_from_slice(b"a"));
@@ -207,7 +271,7 @@ mod tests {
         let flag = Arc::clone(&ran);
         let mut batch = Batch::default();
         batch.push_job(
-            1,
+            WINDOW_BYTES,
             Box::new(|out| {
                 out.resize(WRITE_PIECE, 0);
                 Ok(())
