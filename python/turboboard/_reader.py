@@ -121,27 +121,33 @@ class Table:
             values.flags.writeable = False  # a view of the table's memory, which Arrow shares
         return values
 
-    def to_pandas(self) -> Any:
+    def to_pandas(self, self_destruct: bool = False) -> Any:
         """A pandas DataFrame: ``run`` and ``tag`` are categorical, list columns hold numpy
-        arrays. Needs pandas only (not pyarrow)."""
+        arrays. Needs pandas only (not pyarrow).
+
+        The frame's numbers are copies of the table's, since pandas writes into its arrays.
+        With ``self_destruct=True`` (pyarrow's name for it) the table gives the frame its own
+        memory instead, without a copy, where no view or Arrow consumer shares it; the table is
+        then empty, and using it again raises ``ValueError``."""
         import pandas as pd
 
-        columns = {}
-        for name in self.column_names:
-            values = self._table.column(name)
+        if not isinstance(self_destruct, bool):
+            raise TypeError(f"self_destruct: expected a bool, got {self_destruct!r}")
+        if self_destruct:
+            columns = self._table.take_columns()
+        else:
+            columns = [(name, self._table.column(name, copy=True)) for name in self.column_names]
+        frame = {}
+        for name, values in columns:
             if isinstance(values, tuple):
                 codes, names = values
                 values = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
-            elif isinstance(values, np.ndarray) and isinstance(values.base, _core.Table):
-                # pandas writes into its columns' arrays: a view of the table's memory (which
-                # Arrow consumers share) gets a copy of its own.
-                values = values.copy()
             elif isinstance(values, list):
                 series = np.empty(len(values), dtype=object)
                 series[:] = values
                 values = series
-            columns[name] = values
-        return pd.DataFrame(columns, copy=False)
+            frame[name] = values
+        return pd.DataFrame(frame, copy=False)
 
     def to_polars(self) -> Any:
         """A polars DataFrame, through the Arrow C stream (no copy)."""

@@ -329,7 +329,7 @@ def _read_file(kind: str, path: str):
     import turboboard
 
     reader = getattr(turboboard, f"read_{kind}")
-    return reader(path, on_corrupt="warn").to_pandas()
+    return reader(path, on_corrupt="warn").to_pandas(self_destruct=True)
 
 
 def _tag_order(tags) -> np.ndarray:

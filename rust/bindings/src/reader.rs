@@ -3,14 +3,14 @@
 //! or as numpy arrays and lists (pandas without pyarrow).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StructArray};
 use arrow_schema::{ArrowError, DataType, Field};
 use numpy::PyArray1;
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule, PyList};
 use pyo3_arrow::ffi::{ArrayIterator, to_schema_pycapsule, to_stream_pycapsule};
@@ -22,7 +22,25 @@ use crate::errors::IntoPyResult;
 /// The rows of one kind read from a log directory.
 #[pyclass(module = "turboboard._core", frozen)]
 pub(crate) struct Table {
-    table: read::Table,
+    /// None once its memory went to a frame ([`Table::take_columns`]).
+    table: RwLock<Option<read::Table>>,
+}
+
+/// A column that numpy views: the array's base, keeping the memory alive (and shared, so the
+/// table cannot give it away while the view lives).
+#[pyclass(module = "turboboard._core", frozen)]
+struct Column(#[allow(dead_code)] ArrayRef);
+
+/// How a column's numbers reach numpy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// A read-only view of the table's memory where the column is one piece, else a copy.
+    View,
+    /// A copy of its own (in memory from Rust's allocator: numpy's asks the kernel for huge
+    /// pages, which a busy machine can take a quarter of a second to fault in per 80 MB).
+    Copy,
+    /// The table's own memory where nothing else shares it, else a copy.
+    Own,
 }
 
 /// Reads the `kind` values under `logdir`; returns the table and the warnings for what was
@@ -51,10 +69,8 @@ pub(crate) fn read_runs(
         purge,
     };
     let logdir = LogDir::parse(logdir, &storage_options).py_err()?;
-    let output =
-        py.detach(|| read::read(&logdir, &query).and_then(|out| Ok((out.table.finish()?, out.warnings))));
-    let (table, warnings) = output.py_err()?;
-    Ok((Table { table }, warnings))
+    let output = py.detach(|| read::read(&logdir, &query)).py_err()?;
+    Ok((Table { table: RwLock::new(Some(output.table)) }, output.warnings))
 }
 
 fn arrow_err(e: ArrowError) -> PyErr {
@@ -62,43 +78,54 @@ fn arrow_err(e: ArrowError) -> PyErr {
 }
 
 impl Table {
-    /// Column `name` of every batch, in order.
-    fn chunks(&self, name: &str) -> PyResult<Vec<ArrayRef>> {
-        let index = self
-            .table
-            .schema()
-            .index_of(name)
-            .map_err(|_| PyKeyError::new_err(format!("no column {name:?}")))?;
-        Ok(self.table.batches().iter().map(|b| b.column(index).clone()).collect())
+    fn with<R>(&self, f: impl FnOnce(&read::Table) -> PyResult<R>) -> PyResult<R> {
+        match self.table.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            Some(table) => f(table),
+            None => Err(PyValueError::new_err(
+                "the table gave its memory to a DataFrame (to_pandas(self_destruct=True)); read it again",
+            )),
+        }
     }
+}
+
+/// Column `index` of every batch, in order.
+fn chunks(batches: &[RecordBatch], index: usize) -> Vec<ArrayRef> {
+    batches.iter().map(|b| b.column(index).clone()).collect()
 }
 
 #[pymethods]
 impl Table {
     /// The kind of values: "scalars", "histograms", ...
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.table.kind().name()
+    fn kind(&self) -> PyResult<&'static str> {
+        self.with(|table| Ok(table.kind().name()))
     }
 
     #[getter]
-    fn num_rows(&self) -> usize {
-        self.table.num_rows()
+    fn num_rows(&self) -> PyResult<usize> {
+        self.with(|table| Ok(table.num_rows()))
     }
 
     #[getter]
-    fn column_names(&self) -> Vec<String> {
-        self.table.schema().fields().iter().map(|f| f.name().clone()).collect()
+    fn column_names(&self) -> PyResult<Vec<String>> {
+        self.with(|table| Ok(table.schema().fields().iter().map(|f| f.name().clone()).collect()))
     }
 
     /// `(name, Arrow type)` of each column, in order.
     #[getter]
-    fn schema(&self) -> Vec<(String, String)> {
-        self.table.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect()
+    fn schema(&self) -> PyResult<Vec<(String, String)>> {
+        self.with(|table| {
+            Ok(table
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), f.data_type().to_string()))
+                .collect())
+        })
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        Ok(to_schema_pycapsule(py, self.table.schema().as_ref())?)
+        self.with(|table| Ok(to_schema_pycapsule(py, table.schema().as_ref())?))
     }
 
     #[pyo3(signature = (requested_schema = None))]
@@ -107,66 +134,123 @@ impl Table {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let schema = self.table.schema();
-        let field = Arc::new(Field::new_struct("", schema.fields().clone(), false));
-        let batches: Vec<Result<ArrayRef, ArrowError>> = self
-            .table
-            .batches()
-            .iter()
-            .map(|batch: &RecordBatch| Ok(Arc::new(StructArray::from(batch.clone())) as ArrayRef))
-            .collect();
-        Ok(to_stream_pycapsule(py, Box::new(ArrayIterator::new(batches, field)), requested_schema)?)
+        self.with(|table| {
+            let schema = table.schema();
+            let field = Arc::new(Field::new_struct("", schema.fields().clone(), false));
+            let batches: Vec<Result<ArrayRef, ArrowError>> = table
+                .batches()
+                .iter()
+                .map(|batch: &RecordBatch| Ok(Arc::new(StructArray::from(batch.clone())) as ArrayRef))
+                .collect();
+            Ok(to_stream_pycapsule(py, Box::new(ArrayIterator::new(batches, field)), requested_schema)?)
+        })
     }
 
-    /// Column `name` for numpy and pandas: a numpy array for numbers (a view of the table's
-    /// own memory when the table is one record batch, which keeps the table alive; else a
-    /// copy joining the batches); `(codes, names)` for run and tag (int32 codes into the list
-    /// of names); a list for strings, bytes, lists (as numpy arrays) and columns with missing
-    /// values (None).
-    fn column<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let chunks = slf.get().chunks(name)?;
-        if chunks.iter().any(|c| c.null_count() > 0) {
-            return list(py, &chunks);
+    /// Column `name` for numpy and pandas: a numpy array for numbers (without `copy`, a
+    /// read-only view of the table's memory when the table is one record batch, which keeps
+    /// that memory alive; else a copy joining the batches); `(codes, names)` for run and tag
+    /// (int32 codes into the list of names); a list for strings, bytes, lists (as numpy
+    /// arrays) and columns with missing values (None).
+    #[pyo3(signature = (name, copy = false))]
+    fn column<'py>(&self, py: Python<'py>, name: &str, copy: bool) -> PyResult<Bound<'py, PyAny>> {
+        let (dtype, chunks) = self.with(|table| {
+            let schema = table.schema();
+            let index =
+                schema.index_of(name).map_err(|_| PyKeyError::new_err(format!("no column {name:?}")))?;
+            Ok((schema.field(index).data_type().clone(), chunks(table.batches(), index)))
+        })?;
+        to_python(py, &dtype, chunks, if copy { Numbers::Copy } else { Numbers::View })
+    }
+
+    /// Every column, as `column` gives it but writable, each in the table's own memory where
+    /// no view or Arrow consumer shares it (else a copy); the table is left empty, and every
+    /// later use of it raises.
+    fn take_columns<'py>(&self, py: Python<'py>) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+        let taken = self.table.write().unwrap_or_else(PoisonError::into_inner).take();
+        // Taken before: `with` says so.
+        let Some(table) = taken else { return self.with(|_| Ok(Vec::new())) };
+        let schema = table.schema();
+        let mut batches = table.into_batches();
+        let mut out = Vec::new();
+        for (index, field) in schema.fields().iter().enumerate().rev() {
+            let column: Vec<ArrayRef> = batches.iter_mut().map(|b| b.remove_column(index)).collect();
+            out.push((field.name().clone(), to_python(py, field.data_type(), column, Numbers::Own)?));
         }
-        let dtype = slf.get().table.schema().field_with_name(name).map_err(arrow_err)?.data_type().clone();
-        Ok(match dtype {
-            DataType::Dictionary(..) => {
-                let dictionaries: Vec<_> = chunks.iter().map(|c| c.as_dictionary::<Int32Type>()).collect();
-                let names: Vec<&str> = dictionaries
-                    .first()
-                    .map_or_else(Vec::new, |d| d.values().as_string::<i32>().iter().flatten().collect());
-                let keys: Vec<&[i32]> = dictionaries.iter().map(|d| &d.keys().values()[..]).collect();
-                (numbers(slf, &keys), names).into_pyobject(py)?.into_any()
-            }
-            DataType::Float64 => numbers(slf, &values::<Float64Type>(&chunks)),
-            DataType::Int64 => numbers(slf, &values::<Int64Type>(&chunks)),
-            DataType::Int32 => numbers(slf, &values::<Int32Type>(&chunks)),
-            _ => list(py, &chunks)?,
-        })
+        out.reverse();
+        Ok(out)
     }
 
     /// Writes the table to `path` as "parquet", "csv" or "jsonl".
     fn write(&self, py: Python<'_>, path: PathBuf, format: &str) -> PyResult<()> {
-        py.detach(|| read::write_table(&self.table, &path, format)).py_err()
+        self.with(|table| py.detach(|| read::write_table(table, &path, format)).py_err())
     }
 }
 
-fn values<T: ArrowPrimitiveType>(chunks: &[ArrayRef]) -> Vec<&[T::Native]> {
-    chunks.iter().map(|c| &c.as_primitive::<T>().values()[..]).collect()
+/// A column (its pieces, one per batch) as `Table.column` gives it.
+fn to_python<'py>(
+    py: Python<'py>,
+    dtype: &DataType,
+    chunks: Vec<ArrayRef>,
+    mode: Numbers,
+) -> PyResult<Bound<'py, PyAny>> {
+    if chunks.iter().any(|c| c.null_count() > 0) {
+        return list(py, &chunks);
+    }
+    Ok(match dtype {
+        DataType::Dictionary(..) => {
+            let names: Vec<String> = chunks.first().map_or_else(Vec::new, |c| {
+                c.as_dictionary::<Int32Type>()
+                    .values()
+                    .as_string::<i32>()
+                    .iter()
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect()
+            });
+            let keys: Vec<ArrayRef> = chunks
+                .iter()
+                .map(|c| Arc::new(c.as_dictionary::<Int32Type>().keys().clone()) as ArrayRef)
+                .collect();
+            drop(chunks);
+            (numbers::<Int32Type>(py, keys, mode)?, names).into_pyobject(py)?.into_any()
+        }
+        DataType::Float64 => numbers::<Float64Type>(py, chunks, mode)?,
+        DataType::Int64 => numbers::<Int64Type>(py, chunks, mode)?,
+        DataType::Int32 => numbers::<Int32Type>(py, chunks, mode)?,
+        _ => list(py, &chunks)?,
+    })
 }
 
-/// The numbers of a column's chunks as one numpy array: a view of the table's memory when there
-/// is one chunk (the table, immutable, is the array's base, so the memory outlives the array),
-/// else a copy joining them.
-fn numbers<'py, T: numpy::Element + Copy>(table: &Bound<'py, Table>, chunks: &[&[T]]) -> Bound<'py, PyAny> {
-    if let [values] = chunks {
-        let array = numpy::ndarray::ArrayView1::from(*values);
-        // SAFETY: `values` is a column of `table`'s batch, which never changes once built and
-        // is freed only with the table, which the array holds as its base.
-        return unsafe { PyArray1::borrow_from_array(&array, table.clone().into_any()) }.into_any();
+/// The numbers of a column's pieces as one numpy array, as `mode` says.
+fn numbers<T: ArrowPrimitiveType>(
+    py: Python<'_>,
+    mut chunks: Vec<ArrayRef>,
+    mode: Numbers,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    T::Native: numpy::Element,
+{
+    if chunks.len() == 1 && mode != Numbers::Copy {
+        let array = chunks.pop().expect("one piece");
+        if mode == Numbers::View {
+            let values = numpy::ndarray::ArrayView1::from(&array.as_primitive::<T>().values()[..]);
+            let owner = Bound::new(py, Column(array.clone()))?;
+            // SAFETY: `values` is memory of `array`, which never changes (Arrow arrays are
+            // immutable) and lives as long as `owner`, the numpy array's base.
+            return Ok(unsafe { PyArray1::borrow_from_array(&values, owner.into_any()) }.into_any());
+        }
+        let primitive = array.as_primitive::<T>().clone();
+        drop(array);
+        match primitive.into_parts().1.into_inner().into_vec::<T::Native>() {
+            Ok(values) => return Ok(PyArray1::from_vec(py, values).into_any()),
+            Err(shared) => chunks.push(Arc::new(PrimitiveArray::<T>::new(shared.into(), None))),
+        }
     }
-    PyArray1::from_vec(table.py(), chunks.concat()).into_any()
+    let mut values = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    for chunk in &chunks {
+        values.extend_from_slice(chunk.as_primitive::<T>().values());
+    }
+    Ok(PyArray1::from_vec(py, values).into_any())
 }
 
 /// A column's values as a Python list.

@@ -1,12 +1,12 @@
 //! Runs read back: the event files under a log directory (local or remote) into long tables
 //! of one kind of value each, as TensorBoard shows them.
 //!
-//! Files are read in parallel, each in blocks, into rows of their own ([`rows`]); the rows of
-//! a run are then merged in file order, applying TensorBoard's rules that need the whole run
-//! (a writer restarted with `purge_step`; a tensor's plugin named by its tag's first
-//! metadata), and become Arrow record batches ([`table`]).
+//! Files are read in parallel, each in chunks, into rows of their own ([`rows`]); the chunks
+//! are merged in order as they come, under TensorBoard's rules that need the run so far (a
+//! writer restarted with `purge_step`; a tensor's plugin named by its tag's first metadata)
+//! ([`merge`]), and the merged rows become Arrow record batches ([`table`]).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,6 +16,7 @@ use crate::record::{ReadError, Records};
 use crate::storage::LogDir;
 
 mod files;
+mod merge;
 mod rows;
 mod table;
 mod wire;
@@ -26,6 +27,7 @@ mod tests;
 pub use table::{Table, write_table};
 
 use files::{EventFile, corrupt};
+use merge::Merged;
 use rows::{Rows, hparams_of};
 use wire::{EventView, plugin_name, summary_values};
 
@@ -137,23 +139,7 @@ pub struct Output {
 /// A truncated last record (a writer still writing, or killed) ends its file silently.
 pub fn read(logdir: &LogDir, query: &Query) -> Result<Output> {
     let files = files::event_files(logdir, &query.runs)?;
-    let mut parts = read_chunks(&files, query)?;
-    let mut warnings = Vec::new();
-    for (_, _, part) in &mut parts {
-        warnings.append(&mut part.warnings);
-    }
-    // Chunks in file order (files are sorted by run), each file's in order.
-    parts.sort_by_key(|&(file, seq, _)| (file, seq));
-    let mut table = Table::new(query.kind);
-    let mut parts = parts.into_iter().peekable();
-    while let Some((file, _, first)) = parts.next() {
-        let run = &files[file].run;
-        let mut run_parts = vec![first];
-        while let Some((_, _, part)) = parts.next_if(|(next, _, _)| files[*next].run == *run) {
-            run_parts.push(part);
-        }
-        merge_run(run, run_parts, query.purge, &mut table);
-    }
+    let (table, warnings) = read_chunks(&files, query)?.finish()?;
     Ok(Output { table, warnings })
 }
 
@@ -165,13 +151,21 @@ struct Cursor {
     finished: bool,
 }
 
-/// Every file's chunks decoded, on up to one thread per core: a thread takes the next chunk of
-/// a file no other thread is reading, and decodes it while others read on. Returns (file,
-/// chunk number, rows) in no particular order.
-fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, FileRows)>> {
+/// Every file's chunks decoded, on up to one thread per core (a thread takes the next chunk of
+/// a file no other thread is reading, and decodes it while others read on), and merged in
+/// order as they come.
+fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
     let cursors: Vec<Mutex<Cursor>> = files.iter().map(|_| Mutex::default()).collect();
-    let failed = AtomicBool::new(false);
     let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let order = Mutex::new(InOrder {
+        files,
+        merged: Merged::new(query.kind, query.purge, bytes),
+        next: (0, 0),
+        parked: BTreeMap::new(),
+        ends: vec![None; files.len()],
+    });
+    let in_order = || order.lock().unwrap_or_else(|e| e.into_inner());
+    let failed = AtomicBool::new(false);
     let threads = parallel::threads_for(bytes as usize, files::CHUNK);
     // The next chunk of some file, with its file and number; None when every file is read.
     let take = || -> Result<Option<(usize, usize, files::Chunk)>> {
@@ -206,6 +200,7 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, 
                         None => {
                             cursor.finished = true;
                             cursor.chunks = None;
+                            in_order().end(i, cursor.taken);
                         }
                     }
                 }
@@ -215,8 +210,7 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, 
             }
         }
     };
-    let work = |_: &mut (), _: &usize| -> Result<Vec<(usize, usize, FileRows)>> {
-        let mut done = Vec::new();
+    let work = |_: &mut (), _: &usize| -> Result<()> {
         while !failed.load(Ordering::Relaxed) {
             let next = take().and_then(|taken| {
                 let Some((file, seq, chunk)) = taken else { return Ok(None) };
@@ -226,7 +220,7 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, 
                 Ok(Some((file, seq, rows)))
             });
             match next {
-                Ok(Some(part)) => done.push(part),
+                Ok(Some((file, seq, rows))) => in_order().add(file, seq, rows),
                 Ok(None) => break,
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
@@ -234,20 +228,58 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Vec<(usize, usize, 
                 }
             }
         }
-        Ok(done)
+        Ok(())
     };
     let workers: Vec<usize> = (0..threads).collect();
     let (results, _) = parallel::map_parts(&workers, threads, || (), work);
-    let mut parts = Vec::new();
-    for result in results {
-        parts.extend(result?);
+    results.into_iter().collect::<Result<()>>()?;
+    let order = order.into_inner().unwrap_or_else(|e| e.into_inner());
+    debug_assert!(order.parked.is_empty() && order.next.0 == files.len());
+    Ok(order.merged)
+}
+
+/// Chunks decoded in any order, merged in file and chunk order (files come sorted by run).
+struct InOrder<'a> {
+    files: &'a [EventFile],
+    merged: Merged,
+    /// The next chunk to merge: (file, chunk number).
+    next: (usize, usize),
+    /// Chunks decoded before their turn.
+    parked: BTreeMap<(usize, usize), FileRows>,
+    /// How many chunks each file has, once its end has been read.
+    ends: Vec<Option<usize>>,
+}
+
+impl InOrder<'_> {
+    fn add(&mut self, file: usize, seq: usize, rows: FileRows) {
+        self.parked.insert((file, seq), rows);
+        self.merge();
     }
-    Ok(parts)
+
+    fn end(&mut self, file: usize, chunks: usize) {
+        self.ends[file] = Some(chunks);
+        self.merge();
+    }
+
+    fn merge(&mut self) {
+        while let Some(file) = self.files.get(self.next.0) {
+            if let Some(rows) = self.parked.remove(&self.next) {
+                self.merged.push(&file.run, rows);
+                self.next.1 += 1;
+            } else if self.ends[self.next.0] == Some(self.next.1) {
+                // A run whose files hold nothing is still one of the read's runs.
+                self.merged.enter(&file.run);
+                self.next = (self.next.0 + 1, 0);
+            } else {
+                break;
+            }
+        }
+    }
 }
 
 /// Reads the records in `data` (one event file's bytes) into a table of `kind`, skipping what
 /// cannot be read: what the fuzzer drives.
-pub fn decode_records(data: &[u8], kind: Kind) -> Table {
+pub fn decode_records(data: &[u8], kind: Kind) -> Result<Table> {
     let query = Query {
         kind,
         runs: Filter::All,
@@ -258,9 +290,9 @@ pub fn decode_records(data: &[u8], kind: Kind) -> Table {
     };
     let mut file = FileRows::new(&query);
     let _ = file.records(data, 0, "input", &query);
-    let mut table = Table::new(kind);
-    merge_run(".", vec![file], true, &mut table);
-    table
+    let mut merged = Merged::new(kind, true, data.len() as u64);
+    merged.push(".", file);
+    Ok(merged.finish()?.0)
 }
 
 /// The tags of one file: ids in order of first appearance, and what the filter said.
@@ -305,6 +337,8 @@ struct FileRows {
     /// The last `file_version` of the file ("brain.Event:2" is 2).
     version: Option<f64>,
     warnings: Vec<String>,
+    /// The bytes read.
+    bytes: u64,
 }
 
 impl FileRows {
@@ -315,11 +349,13 @@ impl FileRows {
             purges: Vec::new(),
             version: None,
             warnings: Vec::new(),
+            bytes: 0,
         }
     }
 
     /// Reads the records of `data`, bytes of a file from offset `base` on.
     fn records(&mut self, data: &[u8], base: u64, file: &str, query: &Query) -> Result<()> {
+        self.bytes += data.len() as u64;
         let mut records = Records::at(data, base, query.check_crc);
         loop {
             let offset = base + records.consumed() as u64;
@@ -406,54 +442,5 @@ impl FileRows {
             }
         }
         Ok(())
-    }
-}
-
-/// Appends a run's files to `table`, in order, applying the rules that need the whole run.
-fn merge_run(run: &str, files: Vec<FileRows>, purge: bool, table: &mut Table) {
-    let mut version = None;
-    let mut merged: Vec<FileRows> = Vec::with_capacity(files.len());
-    for mut file in files {
-        if purge && !file.purges.is_empty() {
-            let mut keep = vec![true; file.rows.len()];
-            for point in &file.purges {
-                // TensorBoard applies the rule from file version 2 on.
-                if point.version.or(version).is_none_or(|v| v < 2.0) {
-                    continue;
-                }
-                for earlier in &mut merged {
-                    let keep: Vec<bool> = earlier.rows.step.iter().map(|&s| s < point.step).collect();
-                    earlier.rows.retain(&keep);
-                }
-                for (i, &step) in file.rows.step[..point.row].iter().enumerate() {
-                    keep[i] &= step < point.step;
-                }
-            }
-            file.rows.retain(&keep);
-        }
-        version = file.version.or(version);
-        merged.push(file);
-    }
-    // A tag's plugin is the one its first metadata in the run names.
-    let mut plugins: HashMap<String, Vec<u8>> = HashMap::new();
-    for file in &merged {
-        for (name, plugin) in file.tags.names.iter().zip(&file.tags.plugins) {
-            if let Some(plugin) = plugin {
-                plugins.entry(name.clone()).or_insert_with(|| plugin.clone());
-            }
-        }
-    }
-    for mut file in merged {
-        let tag_plugins: Vec<Vec<u8>> =
-            file.tags.names.iter().map(|name| plugins.get(name).cloned().unwrap_or_default()).collect();
-        if let (Some(wanted), Some(needs)) = (file.rows.plugin(), &file.rows.needs_plugin) {
-            let keep: Vec<bool> = needs
-                .iter()
-                .zip(&file.rows.tag)
-                .map(|(&needs, &tag)| !needs || tag_plugins[tag as usize] == wanted.as_bytes())
-                .collect();
-            file.rows.retain(&keep);
-        }
-        table.append(run, file.rows, &file.tags.names, &tag_plugins);
     }
 }

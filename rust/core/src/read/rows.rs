@@ -26,8 +26,37 @@ pub(super) enum Hparam {
     Bool(bool),
 }
 
-/// Rows of one file: `tag` holds the file's own tag ids until the rows are merged.
+/// `$body` on the vector of values, `$v`, whatever their kind; or on two vectors of one kind.
+macro_rules! match_values {
+    ($values:expr, $v:ident => $body:expr) => {
+        match $values {
+            Values::Scalars($v) => $body,
+            Values::Histograms($v) => $body,
+            Values::Images($v) => $body,
+            Values::Audio($v) => $body,
+            Values::Text($v) => $body,
+            Values::Tensors($v) => $body,
+            Values::Hparams($v) => $body,
+        }
+    };
+    (($a:expr, $b:expr), ($x:ident, $y:ident) => $body:expr) => {
+        match ($a, $b) {
+            (Values::Scalars($x), Values::Scalars($y)) => $body,
+            (Values::Histograms($x), Values::Histograms($y)) => $body,
+            (Values::Images($x), Values::Images($y)) => $body,
+            (Values::Audio($x), Values::Audio($y)) => $body,
+            (Values::Text($x), Values::Text($y)) => $body,
+            (Values::Tensors($x), Values::Tensors($y)) => $body,
+            (Values::Hparams($x), Values::Hparams($y)) => $body,
+            _ => unreachable!("rows of one read are of one kind"),
+        }
+    };
+}
+
+/// Rows of one kind: of one chunk of a file (`tag` holding the file's own tag ids), or of the
+/// whole read (ids into the read's tags).
 pub(super) struct Rows {
+    kind: Kind,
     pub tag: Vec<u32>,
     pub step: Vec<i64>,
     pub wall_time: Vec<f64>,
@@ -49,7 +78,7 @@ impl Rows {
             Kind::Tensors => Values::Tensors(Vec::new()),
             Kind::Hparams => Values::Hparams(Vec::new()),
         };
-        Rows { tag: Vec::new(), step: Vec::new(), wall_time: Vec::new(), values, needs_plugin: None }
+        Rows { kind, tag: Vec::new(), step: Vec::new(), wall_time: Vec::new(), values, needs_plugin: None }
     }
 
     pub fn len(&self) -> usize {
@@ -137,15 +166,7 @@ impl Rows {
     }
 
     fn values_len(&self) -> usize {
-        match &self.values {
-            Values::Scalars(v) => v.len(),
-            Values::Histograms(v) => v.len(),
-            Values::Images(v) => v.len(),
-            Values::Audio(v) => v.len(),
-            Values::Text(v) => v.len(),
-            Values::Tensors(v) => v.len(),
-            Values::Hparams(v) => v.len(),
-        }
+        match_values!(&self.values, v => v.len())
     }
 
     /// Adds one hyperparameter (`tag` names it) of a session start.
@@ -171,31 +192,46 @@ impl Rows {
         }
     }
 
-    /// Keeps the rows where `keep` is true.
-    pub fn retain(&mut self, keep: &[bool]) {
-        fn retain_vec<T>(values: &mut Vec<T>, keep: &[bool]) {
-            let mut i = 0;
-            values.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
-        }
-        retain_vec(&mut self.tag, keep);
-        retain_vec(&mut self.step, keep);
-        retain_vec(&mut self.wall_time, keep);
+    /// Of the rows from `start` on, keeps those where `keep` is true.
+    pub fn retain(&mut self, start: usize, keep: &[bool]) {
+        retain(&mut self.tag, start, keep);
+        retain(&mut self.step, start, keep);
+        retain(&mut self.wall_time, start, keep);
         if let Some(needs_plugin) = &mut self.needs_plugin {
-            retain_vec(needs_plugin, keep);
+            retain(needs_plugin, start, keep);
         }
-        match &mut self.values {
-            Values::Scalars(v) => retain_vec(v, keep),
-            Values::Histograms(v) => retain_vec(v, keep),
-            Values::Images(v) => retain_vec(v, keep),
-            Values::Audio(v) => retain_vec(v, keep),
-            Values::Text(v) => retain_vec(v, keep),
-            Values::Tensors(v) => retain_vec(v, keep),
-            Values::Hparams(v) => retain_vec(v, keep),
+        match_values!(&mut self.values, v => retain(v, start, keep));
+    }
+
+    /// Moves the rows of `other` (of the same kind) to the end of these.
+    pub fn append(&mut self, other: &mut Rows) {
+        self.tag.append(&mut other.tag);
+        self.step.append(&mut other.step);
+        self.wall_time.append(&mut other.wall_time);
+        match_values!((&mut self.values, &mut other.values), (a, b) => a.append(b));
+    }
+
+    /// The rows from `at` on, taken off these (`needs_plugin` must be settled: None).
+    pub fn split_off(&mut self, at: usize) -> Rows {
+        let mut tail = Rows::new(self.kind);
+        tail.tag = self.tag.split_off(at);
+        tail.step = self.step.split_off(at);
+        tail.wall_time = self.wall_time.split_off(at);
+        match_values!((&mut self.values, &mut tail.values), (a, b) => *b = a.split_off(at));
+        tail
+    }
+}
+
+/// Of `values` from `start` on, keeps those where `keep` (one flag each) is true, in order.
+pub(super) fn retain<T>(values: &mut Vec<T>, start: usize, keep: &[bool]) {
+    let mut kept = start;
+    for (i, &keep) in keep.iter().enumerate() {
+        if keep {
+            values.swap(kept, start + i);
+            kept += 1;
         }
     }
+    values.truncate(kept);
 }
 
 /// The hyperparameters of a session start, by name, if `metadata` (an encoded

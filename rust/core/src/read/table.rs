@@ -1,8 +1,9 @@
-//! The rows of a read as Arrow record batches: one batch per event file, sharing one
+//! The rows of a read as Arrow record batches: one batch, or for kinds with variable-length
+//! values (images, audio, text, tensors, histograms' buckets) as many as keep each batch's
+//! values far from the 2 GiB that Arrow's 32-bit offsets address. The batches share one
 //! dictionary of run names and one of tag names (a tag repeats on every row; as a dictionary
 //! key it costs 4 bytes, and pandas and polars get a categorical column).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,76 +24,43 @@ use std::io::Write;
 use crate::error::{Error, IoContext, Result};
 use crate::proto::{DataType as Dtype, TensorProto};
 use crate::storage::with_path;
+use prost::Message;
 
-/// A table being read: the rows of each file until [`Table::finish`] makes the batches.
+/// The variable-length bytes a batch holds at most (Arrow's offsets reach 2 GiB).
+const BATCH_BYTES: usize = 1 << 30;
+
+/// The values of one kind read from a log directory, as Arrow record batches.
 pub struct Table {
     kind: Kind,
-    runs: Vec<String>,
-    tags: Vec<String>,
-    tag_ids: HashMap<String, i32>,
-    pending: Vec<(i32, Rows, Vec<Vec<u8>>)>,
     batches: Vec<RecordBatch>,
 }
 
 impl Table {
-    pub(super) fn new(kind: Kind) -> Table {
-        Table {
-            kind,
-            runs: Vec::new(),
-            tags: Vec::new(),
-            tag_ids: HashMap::new(),
-            pending: Vec::new(),
-            batches: Vec::new(),
-        }
-    }
-
-    /// Adds the rows of one file of `run`; `names` and `plugins` are the file's tags.
-    pub(super) fn append(&mut self, run: &str, mut rows: Rows, names: &[String], plugins: &[Vec<u8>]) {
-        if self.runs.last().is_none_or(|last| last != run) {
-            self.runs.push(run.to_owned());
-        }
-        let global: Vec<i32> = names
-            .iter()
-            .map(|name| {
-                *self.tag_ids.entry(name.clone()).or_insert_with(|| {
-                    self.tags.push(name.clone());
-                    (self.tags.len() - 1) as i32
-                })
-            })
-            .collect();
-        // The tensors table names each row's plugin; the rows keep their file's tag ids for it.
-        let row_plugins: Vec<Vec<u8>> = match self.kind {
-            Kind::Tensors => rows.tag.iter().map(|&t| plugins[t as usize].clone()).collect(),
-            _ => Vec::new(),
-        };
-        for tag in &mut rows.tag {
-            *tag = global[*tag as usize] as u32;
+    /// The table of `rows`: `run_keys` index `runs` and the rows' tags index `tags`;
+    /// `plugins` names each row's plugin (the tensors table only).
+    pub(super) fn build(
+        kind: Kind,
+        runs: &[String],
+        tags: &[String],
+        mut rows: Rows,
+        mut run_keys: Vec<i32>,
+        mut plugins: Vec<Vec<u8>>,
+    ) -> Result<Table> {
+        let runs: ArrayRef = Arc::new(StringArray::from_iter_values(runs));
+        let tags: ArrayRef = Arc::new(StringArray::from_iter_values(tags));
+        let schema = schema(kind);
+        let mut batches = Vec::new();
+        // Split off from the end, so that each split moves only the rows after it.
+        for at in batch_starts(&rows.values).into_iter().rev() {
+            let tail_plugins = if plugins.is_empty() { Vec::new() } else { plugins.split_off(at) };
+            let (tail, tail_runs) = (rows.split_off(at), run_keys.split_off(at));
+            batches.push(batch(&schema, &runs, &tags, tail, tail_runs, tail_plugins)?);
         }
         if rows.len() > 0 {
-            self.pending.push(((self.runs.len() - 1) as i32, rows, row_plugins));
+            batches.push(batch(&schema, &runs, &tags, rows, run_keys, plugins)?);
         }
-    }
-
-    /// Builds the record batches.
-    pub fn finish(mut self) -> Result<Table> {
-        let runs: ArrayRef = Arc::new(StringArray::from_iter_values(&self.runs));
-        let tags: ArrayRef = Arc::new(StringArray::from_iter_values(&self.tags));
-        let schema = self.schema();
-        for (run, rows, plugins) in std::mem::take(&mut self.pending) {
-            let n = rows.len();
-            let dictionary = |keys: Vec<i32>, values: &ArrayRef| -> Result<ArrayRef, ArrowError> {
-                Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), values.clone())?))
-            };
-            let mut columns: Vec<ArrayRef> = vec![
-                dictionary(vec![run; n], &runs).map_err(arrow_error)?,
-                dictionary(rows.tag.iter().map(|&t| t as i32).collect(), &tags).map_err(arrow_error)?,
-                Arc::new(Int64Array::from(rows.step)),
-                Arc::new(Float64Array::from(rows.wall_time)),
-            ];
-            columns.extend(value_columns(rows.values, plugins));
-            self.batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(arrow_error)?);
-        }
-        Ok(self)
+        batches.reverse();
+        Ok(Table { kind, batches })
     }
 
     pub fn kind(&self) -> Kind {
@@ -103,59 +71,114 @@ impl Table {
         &self.batches
     }
 
+    pub fn into_batches(self) -> Vec<RecordBatch> {
+        self.batches
+    }
+
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
     /// The table's columns and their types.
     pub fn schema(&self) -> SchemaRef {
-        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-        let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, true)));
-        let mut fields = vec![
-            Field::new("run", dictionary.clone(), false),
-            Field::new("tag", dictionary, false),
-            Field::new("step", DataType::Int64, false),
-            Field::new("wall_time", DataType::Float64, false),
-        ];
-        let f64s = |names: &[&str]| {
-            names.iter().map(|n| Field::new(*n, DataType::Float64, false)).collect::<Vec<_>>()
-        };
-        match self.kind {
-            Kind::Scalars => fields.extend(f64s(&["value"])),
-            Kind::Histograms => {
-                fields.extend(f64s(&["min", "max", "num", "sum", "sum_squares"]));
-                fields.push(Field::new("bucket_limit", list(DataType::Float64), false));
-                fields.push(Field::new("bucket", list(DataType::Float64), false));
-            }
-            Kind::Images => fields.extend([
-                Field::new("width", DataType::Int32, false),
-                Field::new("height", DataType::Int32, false),
-                Field::new("colorspace", DataType::Int32, false),
-                Field::new("encoded", DataType::Binary, false),
-            ]),
-            Kind::Audio => fields.extend([
-                Field::new("sample_rate", DataType::Float64, false),
-                Field::new("num_channels", DataType::Int64, false),
-                Field::new("length_frames", DataType::Int64, false),
-                Field::new("content_type", DataType::Utf8, false),
-                Field::new("encoded", DataType::Binary, false),
-            ]),
-            Kind::Text => fields.push(Field::new("value", DataType::Utf8, false)),
-            Kind::Tensors => fields.extend([
-                Field::new("plugin", DataType::Utf8, false),
-                Field::new("dtype", DataType::Utf8, false),
-                Field::new("shape", list(DataType::Int64), false),
-                Field::new("data", DataType::Binary, false),
-                Field::new("strings", list(DataType::Binary), false),
-            ]),
-            Kind::Hparams => fields.extend([
-                Field::new("number", DataType::Float64, true),
-                Field::new("string", DataType::Utf8, true),
-                Field::new("bool", DataType::Boolean, true),
-            ]),
-        }
-        Arc::new(Schema::new(fields))
+        schema(self.kind)
     }
+}
+
+/// The columns of a table of `kind`, and their types.
+fn schema(kind: Kind) -> SchemaRef {
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, true)));
+    let mut fields = vec![
+        Field::new("run", dictionary.clone(), false),
+        Field::new("tag", dictionary, false),
+        Field::new("step", DataType::Int64, false),
+        Field::new("wall_time", DataType::Float64, false),
+    ];
+    let f64s =
+        |names: &[&str]| names.iter().map(|n| Field::new(*n, DataType::Float64, false)).collect::<Vec<_>>();
+    match kind {
+        Kind::Scalars => fields.extend(f64s(&["value"])),
+        Kind::Histograms => {
+            fields.extend(f64s(&["min", "max", "num", "sum", "sum_squares"]));
+            fields.push(Field::new("bucket_limit", list(DataType::Float64), false));
+            fields.push(Field::new("bucket", list(DataType::Float64), false));
+        }
+        Kind::Images => fields.extend([
+            Field::new("width", DataType::Int32, false),
+            Field::new("height", DataType::Int32, false),
+            Field::new("colorspace", DataType::Int32, false),
+            Field::new("encoded", DataType::Binary, false),
+        ]),
+        Kind::Audio => fields.extend([
+            Field::new("sample_rate", DataType::Float64, false),
+            Field::new("num_channels", DataType::Int64, false),
+            Field::new("length_frames", DataType::Int64, false),
+            Field::new("content_type", DataType::Utf8, false),
+            Field::new("encoded", DataType::Binary, false),
+        ]),
+        Kind::Text => fields.push(Field::new("value", DataType::Utf8, false)),
+        Kind::Tensors => fields.extend([
+            Field::new("plugin", DataType::Utf8, false),
+            Field::new("dtype", DataType::Utf8, false),
+            Field::new("shape", list(DataType::Int64), false),
+            Field::new("data", DataType::Binary, false),
+            Field::new("strings", list(DataType::Binary), false),
+        ]),
+        Kind::Hparams => fields.extend([
+            Field::new("number", DataType::Float64, true),
+            Field::new("string", DataType::Utf8, true),
+            Field::new("bool", DataType::Boolean, true),
+        ]),
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// One record batch of `rows`.
+fn batch(
+    schema: &SchemaRef,
+    runs: &ArrayRef,
+    tags: &ArrayRef,
+    rows: Rows,
+    run_keys: Vec<i32>,
+    plugins: Vec<Vec<u8>>,
+) -> Result<RecordBatch> {
+    let dictionary = |keys: Vec<i32>, values: &ArrayRef| -> Result<ArrayRef, ArrowError> {
+        Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), values.clone())?))
+    };
+    // Collected in place: u32 and i32 share a layout.
+    let tag_keys: Vec<i32> = rows.tag.into_iter().map(|t| t as i32).collect();
+    let mut columns: Vec<ArrayRef> = vec![
+        dictionary(run_keys, runs).map_err(arrow_error)?,
+        dictionary(tag_keys, tags).map_err(arrow_error)?,
+        Arc::new(Int64Array::from(rows.step)),
+        Arc::new(Float64Array::from(rows.wall_time)),
+    ];
+    columns.extend(value_columns(rows.values, plugins));
+    RecordBatch::try_new(schema.clone(), columns).map_err(arrow_error)
+}
+
+/// Where batches after the first start, so that none holds more than [`BATCH_BYTES`] of
+/// variable-length values (a row larger than that has a batch of its own).
+fn batch_starts(values: &Values) -> Vec<usize> {
+    let sizes: Vec<usize> = match values {
+        Values::Scalars(_) | Values::Hparams(_) => return Vec::new(),
+        Values::Histograms(h) => h.iter().map(|h| 8 * (h.bucket_limit.len() + h.bucket.len())).collect(),
+        Values::Images(images) => images.iter().map(|i| i.encoded_image_string.len()).collect(),
+        Values::Audio(audio) => audio.iter().map(|a| a.encoded_audio_string.len()).collect(),
+        Values::Text(text) => text.iter().map(String::len).collect(),
+        Values::Tensors(tensors) => tensors.iter().map(Message::encoded_len).collect(),
+    };
+    let mut starts = Vec::new();
+    let mut held = 0;
+    for (i, size) in sizes.into_iter().enumerate() {
+        if held > 0 && held + size > BATCH_BYTES {
+            starts.push(i);
+            held = 0;
+        }
+        held += size;
+    }
+    starts
 }
 
 fn arrow_error(e: ArrowError) -> Error {
