@@ -180,6 +180,29 @@ fn files_larger_than_a_block_and_records_larger_than_a_block() {
 }
 
 #[test]
+fn variable_length_values_are_split_into_batches_in_order() {
+    // The crate's tests bound a batch's values to 1 KiB (BATCH_BYTES).
+    let dir = tempfile::tempdir().unwrap();
+    let pixels = crate::encode::image::Image { height: 1, width: 1, channels: 3, pixels: vec![0; 3] };
+    let sizes = [300, 300, 300, 600, 2000, 10, 10];
+    let mut events = vec![version()];
+    for (step, &size) in sizes.iter().enumerate() {
+        let value = summary::image("img", &pixels, vec![step as u8; size]);
+        events.push(summary::event(vec![value], Some(step as i64), 0.0).unwrap());
+    }
+    write(&dir.path().join("run/events.out.tfevents.1.host"), &events);
+    let table = read_dir(dir.path(), &query(Kind::Images)).table;
+    let batches: Vec<Vec<usize>> = table
+        .batches()
+        .iter()
+        .map(|b| b.column(7).as_binary::<i32>().iter().map(|v| v.unwrap().len()).collect())
+        .collect();
+    assert_eq!(batches, vec![vec![300, 300, 300], vec![600], vec![2000], vec![10, 10]]);
+    let steps: Vec<i64> = rows(&table).into_iter().map(|r| r.2).collect();
+    assert_eq!(steps, (0..sizes.len() as i64).collect::<Vec<_>>());
+}
+
+#[test]
 fn one_event_file_named_directly_is_the_run_dot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x/events.out.tfevents.1.host");
