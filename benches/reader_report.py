@@ -1,7 +1,8 @@
 """Turns a `pytest benches/test_reader_cases.py --benchmark-json=FILE` run into the README's
-reader table: each case's median for turboboard (its Table to pandas), the tbparse drop-in,
-tbparse and TensorBoard's EventAccumulator, their ratios to turboboard, and turboboard over the
-floor (the files' bytes read from the page cache); then the memory cases.
+reader table: each case's median for turboboard (its Table to pandas, `self_destruct=True`),
+the tbparse drop-in, tbparse and TensorBoard's EventAccumulator, their ratios to turboboard,
+and turboboard over the floor (the files' bytes read from the page cache); then the memory
+cases.
 
     python benches/reader_report.py FILE
 """
@@ -24,7 +25,11 @@ def main(path: str) -> None:
             cases[bench["group"]][params["reader"]] = bench
         elif bench["group"].startswith("memory"):
             memory.append(bench)
-    print("| case | turboboard `read_*().to_pandas()` | " + " | ".join(OTHERS) + " | floor |")
+    print(
+        "| case | turboboard `read_*().to_pandas(self_destruct=True)` | "
+        + " | ".join(OTHERS)
+        + " | floor |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for group, by_reader in cases.items():
         ours = by_reader.get("turboboard")

@@ -156,7 +156,8 @@ def drop_in_frame(logdir: str, kind: str):
 def turboboard_frame(logdir: str, kind: str):
     import turboboard
 
-    return getattr(turboboard, f"read_{kind}")(logdir).to_pandas()
+    # The table is a temporary: it gives pandas its memory instead of a copy.
+    return getattr(turboboard, f"read_{kind}")(logdir).to_pandas(self_destruct=True)
 
 
 READERS = {

@@ -251,4 +251,5 @@ def read(
     skip_corrupt: bool,
     purge: bool,
     storage_options: Sequence[tuple[str, str]],
+    tensors: bool = True,
 ) -> tuple[Table, list[str]]: ...

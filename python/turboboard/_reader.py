@@ -49,7 +49,10 @@ def _read(
     on_corrupt: str,
     purge: bool,
     storage_options: Mapping[str, Any] | None,
+    tensors: bool = True,
 ) -> Table:
+    """A read; without ``tensors``, scalars, histograms, images and audio come only from
+    their own summary fields, not from tensors (tbparse's rule)."""
     logdir = _paths.path_arg(logdir, "logdir")
     if on_corrupt not in _ON_CORRUPT:
         raise ValueError(f"on_corrupt: expected 'raise' or 'warn', got {on_corrupt!r}")
@@ -66,6 +69,7 @@ def _read(
         on_corrupt == "warn",
         bool(purge),
         _paths.storage_options(storage_options) or [],
+        tensors,
     )
     for message in skipped:
         warnings.warn(message, RuntimeWarning, stacklevel=3)

@@ -124,7 +124,6 @@ class SummaryReader:
         self._tree = _Node.of(log_path)
         self._frames: dict[str, Any] = {}
         self._rows: dict[tuple[str, str], tuple | None] = {}
-        self._tensors: dict[str, Any] = {}
 
     @property
     def log_path(self) -> str:
@@ -203,14 +202,8 @@ class SummaryReader:
         key = (kind, node.path)
         if key not in self._rows:
             event_file = "tfevents" in os.path.basename(node.path)
-            self._rows[key] = _rows(kind, node.path, self._tensors_of) if event_file else None
+            self._rows[key] = _rows(kind, node.path) if event_file else None
         return self._rows[key]
-
-    def _tensors_of(self, path: str):
-        """A file's tensors table, read once (every kind but text and hparams needs it)."""
-        if path not in self._tensors:
-            self._tensors[path] = _read_file(TENSORS, path)
-        return self._tensors[path]
 
     def _read(self, kind: str):
         import pandas as pd
@@ -325,11 +318,14 @@ def _merge_values(s):
 
 
 def _read_file(kind: str, path: str):
-    """One event file's rows of ``kind`` as pandas (tbparse purges within a file only)."""
-    import turboboard
+    """One event file's rows of ``kind`` as pandas (tbparse purges within a file only).
+    tbparse reads scalars, histograms, images and audio from their summary fields only: new-style
+    scalars and TensorFlow 2's histograms, images and audio are tensors to it."""
+    from turboboard import _reader
 
-    reader = getattr(turboboard, f"read_{kind}")
-    return reader(path, on_corrupt="warn").to_pandas(self_destruct=True)
+    legacy = kind in (SCALARS, HISTOGRAMS, IMAGES, AUDIO)
+    table = _reader._read(kind, path, None, None, True, "warn", True, None, tensors=not legacy)
+    return table.to_pandas(self_destruct=True)
 
 
 def _tag_order(tags) -> np.ndarray:
@@ -342,21 +338,11 @@ def _tag_order(tags) -> np.ndarray:
     return np.argsort(small, kind="stable")
 
 
-def _rows(kind: str, path: str, tensors_of):
+def _rows(kind: str, path: str):
     """The rows of ``kind`` in ``path`` in tbparse's order, with the column tbparse calls
-    ``value`` (and the kind's others) as it builds them; ``tensors_of(path)`` gives the file's
-    tensors table."""
-    if kind in (SCALARS, HISTOGRAMS, IMAGES, AUDIO):
-        df = _read_file(kind, path)
-        if len(df):
-            # tbparse reads these from their legacy summary values only: new-style scalars and
-            # TensorFlow 2's histograms, images and audio are tensors of the kind's plugin.
-            tensors = tensors_of(path)
-            as_tensors = set(tensors["tag"][tensors["plugin"] == kind].astype(str))
-            if as_tensors:
-                df = df[~df["tag"].astype(str).isin(as_tensors)]
-    elif kind == TENSORS:
-        df = tensors_of(path)
+    ``value`` (and the kind's others) as it builds them."""
+    if kind == TENSORS:
+        df = _read_file(TENSORS, path)
         df = df[~df["plugin"].isin(["text", "hparams"])]
     elif kind == HPARAMS:
         df = _read_file(HPARAMS, path)

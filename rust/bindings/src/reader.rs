@@ -46,7 +46,7 @@ enum Numbers {
 /// Reads the `kind` values under `logdir`; returns the table and the warnings for what was
 /// skipped.
 #[pyfunction(name = "read")]
-#[pyo3(signature = (logdir, kind, run_globs, run_regex, tag_globs, tag_regex, check_crc, skip_corrupt, purge, storage_options))]
+#[pyo3(signature = (logdir, kind, run_globs, run_regex, tag_globs, tag_regex, check_crc, skip_corrupt, purge, storage_options, tensors = true))]
 pub(crate) fn read_runs(
     py: Python<'_>,
     logdir: &str,
@@ -59,6 +59,7 @@ pub(crate) fn read_runs(
     skip_corrupt: bool,
     purge: bool,
     storage_options: Vec<(String, String)>,
+    tensors: bool,
 ) -> PyResult<(Table, Vec<String>)> {
     let query = Query {
         kind: Kind::parse(kind).py_err()?,
@@ -67,6 +68,7 @@ pub(crate) fn read_runs(
         check_crc,
         skip_corrupt,
         purge,
+        tensors,
     };
     let logdir = LogDir::parse(logdir, &storage_options).py_err()?;
     let output = py.detach(|| read::read(&logdir, &query)).py_err()?;

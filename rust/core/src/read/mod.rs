@@ -122,6 +122,9 @@ pub struct Query {
     pub skip_corrupt: bool,
     /// Apply TensorBoard's purge rule (see [`read`]).
     pub purge: bool,
+    /// Read scalars, histograms, images and audio stored as tensors too (new-style scalars,
+    /// TensorFlow 2's layouts), not only from their own summary fields.
+    pub tensors: bool,
 }
 
 /// What a read gives: the table, and what was skipped (with `skip_corrupt`).
@@ -287,6 +290,7 @@ pub fn decode_records(data: &[u8], kind: Kind) -> Result<Table> {
         check_crc: true,
         skip_corrupt: true,
         purge: true,
+        tensors: true,
     };
     let mut file = FileRows::new(&query);
     let _ = file.records(data, 0, "input", &query);
@@ -415,6 +419,10 @@ impl FileRows {
                 continue;
             }
             let Some(payload) = value.payload else { continue };
+            let kind_of_tensors = matches!(query.kind, Kind::Text | Kind::Tensors);
+            if !query.tensors && !kind_of_tensors && matches!(payload, wire::Payload::Tensor(_)) {
+                continue;
+            }
             let Some(tag) = self.tags.id(value.tag, &query.tags) else { continue };
             let plugin = &mut self.tags.plugins[tag as usize];
             if plugin.is_none() {

@@ -36,7 +36,15 @@ fn write(path: &Path, events: &[Event]) -> Vec<u8> {
 }
 
 fn query(kind: Kind) -> Query {
-    Query { kind, runs: Filter::All, tags: Filter::All, check_crc: true, skip_corrupt: false, purge: true }
+    Query {
+        kind,
+        runs: Filter::All,
+        tags: Filter::All,
+        check_crc: true,
+        skip_corrupt: false,
+        purge: true,
+        tensors: true,
+    }
 }
 
 fn read_dir(dir: &Path, query: &Query) -> Output {
@@ -110,6 +118,11 @@ fn new_style_scalars_take_their_plugin_from_the_first_metadata_of_the_run() {
     write(&alone.path().join("events.out.tfevents.2.host"), &[without]);
     assert_eq!(read_dir(alone.path(), &query(Kind::Scalars)).table.num_rows(), 0);
     assert_eq!(read_dir(alone.path(), &query(Kind::Tensors)).table.num_rows(), 1);
+    // Without tensors, only the summary fields count (tbparse's rule): no scalars here, the
+    // tensor still a tensor.
+    let fields_only = |kind| Query { tensors: false, ..query(kind) };
+    assert_eq!(read_dir(dir.path(), &fields_only(Kind::Scalars)).table.num_rows(), 0);
+    assert_eq!(read_dir(alone.path(), &fields_only(Kind::Tensors)).table.num_rows(), 1);
 }
 
 #[test]
