@@ -254,7 +254,9 @@ impl EventFileWriter {
         let tag = tag.to_string();
         self.write_later(py, image.pixels.len(), move || {
             let png = png::encode_png_with(&image, compression)?;
-            summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
+            let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time);
+            image.recycle();
+            event
         })
     }
 
