@@ -7,8 +7,9 @@
 //! ([`merge`]), and the merged rows become Arrow record batches ([`table`]).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::parallel;
@@ -146,6 +147,12 @@ pub fn read(logdir: &LogDir, query: &Query) -> Result<Output> {
     Ok(Output { table, warnings })
 }
 
+/// Chunks a thread may leave parked, waiting for their turn, before it waits for the others.
+const PARKED_PER_THREAD: usize = 2;
+
+/// The longest such a wait lasts before the thread looks again.
+const PARKED_WAIT: Duration = Duration::from_millis(50);
+
 /// One file being read: its chunks are taken in order, one thread at a time.
 #[derive(Default)]
 struct Cursor {
@@ -165,9 +172,12 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
         merged: Merged::new(query.kind, query.purge, bytes),
         next: (0, 0),
         parked: BTreeMap::new(),
+        handed: vec![0; files.len()],
         ends: vec![None; files.len()],
     });
     let in_order = || order.lock().unwrap_or_else(|e| e.into_inner());
+    // Signalled when a chunk is merged or a thread fails.
+    let progress = Condvar::new();
     let failed = AtomicBool::new(false);
     let threads = parallel::threads_for(bytes as usize, files::CHUNK);
     // The next chunk of some file, with its file and number; None when every file is read.
@@ -198,6 +208,7 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
                     match chunk {
                         Some(chunk) => {
                             cursor.taken += 1;
+                            in_order().handed[i] = cursor.taken;
                             return Ok(Some((i, cursor.taken - 1, chunk)));
                         }
                         None => {
@@ -214,7 +225,18 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
         }
     };
     let work = |_: &mut (), _: &usize| -> Result<()> {
+        let _stop_others = StopOthersOnPanic(&failed, &progress);
         while !failed.load(Ordering::Relaxed) {
+            // A thread far ahead of a slow one waits for it (memory: the chunks parked), with a
+            // time limit, and only while the chunk due is in another thread's hands.
+            let mut order = in_order();
+            while order.parked.len() >= PARKED_PER_THREAD * threads
+                && order.handed.get(order.next.0).is_some_and(|&handed| handed > order.next.1)
+                && !failed.load(Ordering::Relaxed)
+            {
+                order = progress.wait_timeout(order, PARKED_WAIT).unwrap_or_else(|e| e.into_inner()).0;
+            }
+            drop(order);
             let next = take().and_then(|taken| {
                 let Some((file, seq, chunk)) = taken else { return Ok(None) };
                 let mut rows = FileRows::new(query);
@@ -223,10 +245,14 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
                 Ok(Some((file, seq, rows)))
             });
             match next {
-                Ok(Some((file, seq, rows))) => in_order().add(file, seq, rows),
+                Ok(Some((file, seq, rows))) => {
+                    in_order().add(file, seq, rows);
+                    progress.notify_all();
+                }
                 Ok(None) => break,
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
+                    progress.notify_all();
                     return Err(e);
                 }
             }
@@ -241,6 +267,18 @@ fn read_chunks(files: &[EventFile], query: &Query) -> Result<Merged> {
     Ok(order.merged)
 }
 
+/// Stops the other threads' waits when a thread panics (its chunk will never come).
+struct StopOthersOnPanic<'a>(&'a AtomicBool, &'a Condvar);
+
+impl Drop for StopOthersOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+            self.1.notify_all();
+        }
+    }
+}
+
 /// Chunks decoded in any order, merged in file and chunk order (files come sorted by run).
 struct InOrder<'a> {
     files: &'a [EventFile],
@@ -249,6 +287,8 @@ struct InOrder<'a> {
     next: (usize, usize),
     /// Chunks decoded before their turn.
     parked: BTreeMap<(usize, usize), FileRows>,
+    /// How many chunks of each file have been handed to a thread.
+    handed: Vec<usize>,
     /// How many chunks each file has, once its end has been read.
     ends: Vec<Option<usize>>,
 }
