@@ -400,6 +400,8 @@ def close_on_stuck_disk(lib: str, root: str) -> Outcome:
                     print(f"closed{n}=1", flush=True)
                 except TimeoutError:
                     print(f"timeout{n}={time.monotonic() - start:.1f}", flush=True)
+        # Python's own Ctrl-C handler, even if this process started with SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
         start = time.monotonic()
         try:

@@ -292,6 +292,9 @@ def test_close_on_a_stuck_store_is_bounded_interruptible_and_never_reported_done
     w.flush()
     w.add_scalar("x", 2.0, 1)
     s3_server.stall()  # requests are taken and never answered
+    # Python's own Ctrl-C handler, even where the runner started with SIGINT ignored (a
+    # background job of a shell without job control).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         start = time.monotonic()
         with pytest.raises(TimeoutError):
@@ -306,6 +309,7 @@ def test_close_on_a_stuck_store_is_bounded_interruptible_and_never_reported_done
             w.close()  # no timeout: Ctrl-C still gets through
         assert time.monotonic() - start < 10
     finally:
+        signal.signal(signal.SIGINT, previous)
         s3_server.resume()
     w.close()
     keys = s3_server.keys(s3_url.split("/", 3)[3])
