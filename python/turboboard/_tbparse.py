@@ -324,7 +324,17 @@ def _read_file(kind: str, path: str):
     from turboboard import _reader
 
     legacy = kind in (SCALARS, HISTOGRAMS, IMAGES, AUDIO)
-    table = _reader._read(kind, path, None, None, True, "warn", True, None, tensors=not legacy)
+    table = _reader._read(
+        kind,
+        path,
+        runs=None,
+        tags=None,
+        check_crc=True,
+        on_corrupt="warn",
+        purge=True,
+        storage_options=None,
+        tensors=not legacy,
+    )
     return table.to_pandas(self_destruct=True)
 
 

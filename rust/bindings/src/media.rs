@@ -109,7 +109,9 @@ impl EventFileWriter {
             draw::draw_boxes(&mut image, &boxes, labels.as_deref());
             let png =
                 png::encode_png_with(&resample::resize_lanczos(&image, scaled.0, scaled.1)?, compression)?;
-            summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time)
+            let event = summary::event(vec![summary::image(&tag, &image, png)], global_step, wall_time);
+            image.recycle();
+            event
         })
     }
 }

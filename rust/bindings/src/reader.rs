@@ -29,7 +29,9 @@ pub(crate) struct Table {
 /// A column that numpy views: the array's base, keeping the memory alive (and shared, so the
 /// table cannot give it away while the view lives).
 #[pyclass(module = "turboboard._core", frozen)]
-struct Column(#[allow(dead_code)] ArrayRef);
+struct Column {
+    _array: ArrayRef,
+}
 
 /// How a column's numbers reach numpy.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,11 +85,15 @@ impl Table {
     fn with<R>(&self, f: impl FnOnce(&read::Table) -> PyResult<R>) -> PyResult<R> {
         match self.table.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             Some(table) => f(table),
-            None => Err(PyValueError::new_err(
-                "the table gave its memory to a DataFrame (to_pandas(self_destruct=True)); read it again",
-            )),
+            None => Err(given_away()),
         }
     }
+}
+
+fn given_away() -> PyErr {
+    PyValueError::new_err(
+        "the table gave its memory to a DataFrame (to_pandas(self_destruct=True)); read it again",
+    )
 }
 
 /// Column `index` of every batch, in order.
@@ -169,8 +175,7 @@ impl Table {
     /// later use of it raises.
     fn take_columns<'py>(&self, py: Python<'py>) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
         let taken = self.table.write().unwrap_or_else(PoisonError::into_inner).take();
-        // Taken before: `with` says so.
-        let Some(table) = taken else { return self.with(|_| Ok(Vec::new())) };
+        let table = taken.ok_or_else(given_away)?;
         let schema = table.schema();
         let mut batches = table.into_batches();
         let mut out = Vec::new();
@@ -236,7 +241,7 @@ where
         let array = chunks.pop().expect("one piece");
         if mode == Numbers::View {
             let values = numpy::ndarray::ArrayView1::from(&array.as_primitive::<T>().values()[..]);
-            let owner = Bound::new(py, Column(array.clone()))?;
+            let owner = Bound::new(py, Column { _array: array.clone() })?;
             // SAFETY: `values` is memory of `array`, which never changes (Arrow arrays are
             // immutable) and lives as long as `owner`, the numpy array's base.
             return Ok(unsafe { PyArray1::borrow_from_array(&values, owner.into_any()) }.into_any());

@@ -14,6 +14,7 @@ mod parallel;
 pub mod projector;
 pub mod read;
 pub mod record;
+mod spare;
 pub mod storage;
 pub mod summary;
 pub mod writer;

@@ -5,12 +5,13 @@
 //! work as they are). Contiguous planar (`CHW`/`NCHW`) and interleaved (`HWC`/`NHWC`) rows take
 //! slice fast paths; every other layout goes through ndarray's strided iterators.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use half::f16;
 use ndarray::{ArrayView2, ArrayView4, ArrayViewD, Axis, Ix4};
 
 use crate::error::{Error, Result};
+use crate::spare::Spare;
 
 /// An 8-bit picture in row-major HWC order, ready for PNG encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,35 +28,30 @@ pub struct Image {
 impl Image {
     /// Gives the pixel buffer back for a later image (see [`pixel_buffer`]).
     pub fn recycle(self) {
-        let Ok(mut spare) = SPARE.try_lock() else { return };
-        let held: usize = spare.iter().map(Vec::capacity).sum();
-        if held + self.pixels.capacity() <= SPARE_BYTES {
-            spare.push(self.pixels);
-        }
+        SPARE.give_back(self.pixels, |kept, pixels| {
+            kept.iter().map(Vec::capacity).sum::<usize>() + pixels.capacity() <= SPARE_BYTES
+        });
     }
 }
 
 /// Pixel buffers of images already encoded. A fresh image-sized buffer costs its page faults
 /// (0.6 ms for a 512x512 RGB image on the project's 2-core VM), and the allocator gives large
-/// freed buffers back to the kernel; a reused one is already mapped. Never waited for (the
-/// lock is only tried: see `png::Scratch`).
-static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// freed buffers back to the kernel; a reused one is already mapped.
+static SPARE: Spare<Vec<u8>> = Spare::new();
 
 /// The most the spare buffers hold.
 const SPARE_BYTES: usize = 16 << 20;
 
 /// `len` zero bytes, in a spare buffer of about that size if there is one.
 fn pixel_buffer(len: usize) -> Vec<u8> {
-    if let Ok(mut spare) = SPARE.try_lock() {
-        if let Some(i) = spare.iter().position(|b| (len..=2 * len).contains(&b.capacity())) {
-            let mut buffer = spare.swap_remove(i);
-            drop(spare);
+    match SPARE.take(|b| (len..=2 * len).contains(&b.capacity())) {
+        Some(mut buffer) => {
             buffer.clear();
             buffer.resize(len, 0);
-            return buffer;
+            buffer
         }
+        None => vec![0; len],
     }
-    vec![0; len]
 }
 
 /// An array element that tensorboardX turns into one 8-bit sample.

@@ -2,13 +2,12 @@
 //! each row filtered as libpng and Pillow filter it, then libdeflate at one level.
 //! benches/PERFORMANCE.md has the measurements behind these choices.
 
-use std::sync::Mutex;
-
 use libdeflater::{CompressionLvl, Compressor};
 
 use super::image::Image;
 use crate::error::{Error, Result};
 use crate::parallel;
+use crate::spare::Spare;
 
 /// What the encoder favours: the smallest file (the default: within a few per cent of
 /// tensorboardX's, Pillow at zlib's level 6), or speed at a few per cent more bytes.
@@ -147,10 +146,8 @@ struct Scratch {
 }
 
 /// Scratch left by finished encodes, for any thread: the threads that help a writer thread
-/// encode live for one batch, and must not pay for scratch of their own. Never waited for: the
-/// lock is only tried, so a child forked while another thread held it (or a rare contention)
-/// makes fresh scratch instead.
-static POOL: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
+/// encode live for one batch, and must not pay for scratch of their own.
+static POOL: Spare<Scratch> = Spare::new();
 
 impl Scratch {
     /// Buffers larger than this (a 1024x1024 RGB image is 3 MiB) are given back: a projector
@@ -158,7 +155,7 @@ impl Scratch {
     const KEEP: usize = 4 << 20;
 
     fn take() -> Self {
-        POOL.try_lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default()
+        POOL.take(|_| true).unwrap_or_default()
     }
 
     /// Returns the scratch to the pool, which keeps as many as the cores can use at once.
@@ -168,11 +165,7 @@ impl Scratch {
                 *buffer = Vec::new();
             }
         }
-        if let Ok(mut pool) = POOL.try_lock() {
-            if pool.len() < parallel::cores() {
-                pool.push(self);
-            }
-        }
+        POOL.give_back(self, |kept, _| kept.len() < parallel::cores());
     }
 }
 
