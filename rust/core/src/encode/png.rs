@@ -97,12 +97,12 @@ fn encode_into(image: &Image, compression: Compression, scratch: &mut Scratch) -
             (COLOR_TYPES[channels - 1], 8, 0)
         }
         None => {
-            rows.resize(image.pixels.len() + image.pixels.len() / stride, 0);
             filter_rows(&image.pixels, stride, channels, rows);
             (COLOR_TYPES[channels - 1], 8, compression.level())
         }
     };
-    deflate(compressors, rows, level, zlib)?;
+    let len = deflate(compressors, rows, level, zlib)?;
+    let zlib = &zlib[..len];
 
     let mut out = Vec::with_capacity(zlib.len() + 1024);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
@@ -169,13 +169,15 @@ impl Scratch {
     }
 }
 
-/// `data` as a zlib stream at libdeflate's `level` (0: stored blocks), into `out`.
+/// `data` as a zlib stream at libdeflate's `level` (0: stored blocks), into the start of `out`;
+/// returns its length. `out` keeps the length of the largest stream's bound, so that it is not
+/// cleared again for every image.
 fn deflate(
     compressors: &mut Vec<(i32, Compressor)>,
     data: &[u8],
     level: i32,
     out: &mut Vec<u8>,
-) -> Result<()> {
+) -> Result<usize> {
     let index = match compressors.iter().position(|(l, _)| *l == level) {
         Some(index) => index,
         None => {
@@ -185,11 +187,11 @@ fn deflate(
         }
     };
     let compressor = &mut compressors[index].1;
-    out.clear();
-    out.resize(compressor.zlib_compress_bound(data.len()), 0);
-    let len = compressor.zlib_compress(data, out).map_err(|e| internal(e.to_string()))?;
-    out.truncate(len);
-    Ok(())
+    let bound = compressor.zlib_compress_bound(data.len());
+    if out.len() < bound {
+        out.resize(bound, 0);
+    }
+    compressor.zlib_compress(data, &mut out[..bound]).map_err(|e| internal(e.to_string()))
 }
 
 fn internal(message: String) -> Error {
@@ -211,20 +213,18 @@ fn incompressible(
     if height < 4 * BANDS * band_rows {
         return Ok(false);
     }
-    let mut sample = vec![0; BANDS * band_rows * (stride + 1)];
-    for (k, band) in sample.chunks_exact_mut(band_rows * (stride + 1)).enumerate() {
+    let mut sample = Vec::new();
+    for k in 0..BANDS {
         let first = (2 * k + 1) * height / (2 * BANDS);
-        filter_rows(&pixels[first * stride..(first + band_rows) * stride], stride, bpp, band);
+        filter_rows(&pixels[first * stride..(first + band_rows) * stride], stride, bpp, &mut sample);
     }
     // Most images give themselves away in the first band (a tenth of the probe's time).
     let mut compressed = Vec::new();
     let first = &sample[..band_rows * (stride + 1)];
-    deflate(compressors, first, 1, &mut compressed)?;
-    if compressed.len() * 100 < first.len() * 90 {
+    if deflate(compressors, first, 1, &mut compressed)? * 100 < first.len() * 90 {
         return Ok(false);
     }
-    deflate(compressors, &sample, 1, &mut compressed)?;
-    Ok(compressed.len() * 100 >= sample.len() * 97)
+    Ok(deflate(compressors, &sample, 1, &mut compressed)? * 100 >= sample.len() * 97)
 }
 
 /// The colours of an RGB image that has at most 256, in order of appearance, and each
@@ -299,12 +299,12 @@ impl Palette {
     }
 }
 
-/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel), written to `out`:
+/// The PNG rows of `pixels` (rows of `stride` bytes, `bpp` bytes a pixel), appended to `out`:
 /// each filtered as libpng and Pillow do by default, with the filter whose output has the
 /// smallest sum of absolute values (read as signed bytes), and preceded by that filter's
 /// number. Compiled for AVX2 too, used where the CPU has it (the compiler does not use it for a
 /// generic x86-64 target): the same code and output, 2.2-2.5 times as fast.
-fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
+fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut Vec<u8>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, all that the function is compiled for.
@@ -315,18 +315,26 @@ fn filter_rows(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn filter_rows_avx2(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
+fn filter_rows_avx2(pixels: &[u8], stride: usize, bpp: usize, out: &mut Vec<u8>) {
     filter_rows_portable(pixels, stride, bpp, out);
 }
 
 /// [`filter_rows`] (on one thread: filtering in parts on the cores made the writer wait for a
 /// helper thread that a busy machine started late; see benches/PERFORMANCE.md).
 #[inline(always)]
-fn filter_rows_portable(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]) {
+fn filter_rows_portable(pixels: &[u8], stride: usize, bpp: usize, out: &mut Vec<u8>) {
     let zero = vec![0u8; stride];
     let mut scratch = vec![0u8; 4 * stride];
     let mut prev: &[u8] = &zero;
-    for (row, dst) in pixels.chunks_exact(stride).zip(out.chunks_exact_mut(stride + 1)) {
+    out.reserve(pixels.len() + pixels.len() / stride);
+    for row in pixels.chunks_exact(stride) {
+        // A row equal to the one above (a plot's margins): Up leaves only zeros, which no filter
+        // beats; None and Sub tie it on an all-zero row only, and a tie goes to the lower number.
+        if row == prev {
+            out.push(if row.iter().all(|&b| b == 0) { 0 } else { 2 });
+            out.resize(out.len() + stride, 0);
+            continue;
+        }
         let (sub, rest) = scratch.split_at_mut(stride);
         let (up, rest) = rest.split_at_mut(stride);
         let (avg, paeth) = rest.split_at_mut(stride);
@@ -340,8 +348,8 @@ fn filter_rows_portable(pixels: &[u8], stride: usize, bpp: usize, out: &mut [u8]
             // Ties go to the lower filter number, as in libpng.
             best = best.min((signed_magnitude(filtered), kind));
         }
-        dst[0] = best.1 as u8;
-        dst[1..].copy_from_slice(candidates[best.1]);
+        out.push(best.1 as u8);
+        out.extend_from_slice(candidates[best.1]);
         prev = row;
     }
 }
@@ -530,11 +538,41 @@ mod tests {
         let len = height * width * 3;
         let mut pixels = noise(len / 2, 5);
         pixels.extend((0..len - len / 2).map(|i| (i / 5 % 256) as u8));
-        let mut portable = vec![0; height * (width * 3 + 1)];
+        let mut portable = Vec::new();
         filter_rows_portable(&pixels, width * 3, 3, &mut portable);
-        let mut dispatched = vec![0; portable.len()];
+        let mut dispatched = Vec::new();
         filter_rows(&pixels, width * 3, 3, &mut dispatched);
         assert!(portable == dispatched);
+    }
+
+    #[test]
+    fn repeated_rows_take_the_filter_a_full_search_takes() {
+        // Zero rows (first and later), repeats of a row, and changes between them.
+        let (width, bpp) = (41, 3);
+        let stride = width * bpp;
+        let a = noise(stride, 3);
+        let b: Vec<u8> = (0..stride).map(|i| (i / 9) as u8).collect();
+        let zero = vec![0; stride];
+        let rows = [&zero, &zero, &a, &a, &a, &b, &b, &zero, &zero, &b];
+        let pixels: Vec<u8> = rows.iter().flat_map(|row| row.iter().copied()).collect();
+        let mut filtered = Vec::new();
+        filter_rows(&pixels, stride, bpp, &mut filtered);
+
+        let mut prev = &zero;
+        for (row, got) in rows.iter().zip(filtered.chunks_exact(stride + 1)) {
+            let mut candidates =
+                [row.to_vec(), vec![0; stride], vec![0; stride], vec![0; stride], vec![0; stride]];
+            filter_sub(row, bpp, &mut candidates[1]);
+            filter_up(row, prev, &mut candidates[2]);
+            filter_avg(row, prev, bpp, &mut candidates[3]);
+            filter_paeth(row, prev, bpp, &mut candidates[4]);
+            let kind = (0..5).min_by_key(|&k| (signed_magnitude(&candidates[k]), k)).unwrap();
+            assert_eq!(usize::from(got[0]), kind);
+            assert!(got[1..] == candidates[kind]);
+            prev = row;
+        }
+        let image = Image { height: rows.len() as u32, width: width as u32, channels: 3, pixels };
+        round_trip(&image);
     }
 
     #[test]
