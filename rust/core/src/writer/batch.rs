@@ -29,6 +29,23 @@ const BYTES_PER_THREAD: usize = 1 << 18;
 /// record behind.
 pub type Job = Box<dyn FnOnce(&mut Vec<u8>) -> crate::Result<()> + Send>;
 
+/// Events whose jobs failed and left no record: the first one's error, and how many.
+#[derive(Debug)]
+pub(crate) struct Skipped {
+    pub(crate) first: crate::Error,
+    pub(crate) count: usize,
+}
+
+impl Skipped {
+    /// Counts `more` into `skipped`, whose first error stays the first.
+    pub(crate) fn add(skipped: &mut Option<Skipped>, more: Skipped) {
+        match skipped {
+            Some(earlier) => earlier.count += more.count,
+            None => *skipped = Some(more),
+        }
+    }
+}
+
 /// A job, where its record goes (before `records[offset..]`), and the input it holds.
 struct Queued {
     offset: usize,
@@ -81,14 +98,14 @@ impl Batch {
         &mut self,
         scratch: &mut Vec<u8>,
         mut write: impl FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<Option<crate::Error>> {
+    ) -> io::Result<Option<Skipped>> {
         self.events = 0;
         self.job_bytes = 0;
         if self.jobs.is_empty() {
             return write(&self.records).map(|()| None);
         }
         scratch.clear();
-        let mut failed = None;
+        let mut skipped = None;
         let mut peak = 0;
         let mut start = 0;
         let mut jobs = mem::take(&mut self.jobs).into_iter().peekable();
@@ -105,9 +122,7 @@ impl Batch {
                 start = offset;
                 match encoded {
                     Ok(record) => scratch.extend_from_slice(&record),
-                    Err(e) => {
-                        failed.get_or_insert(e);
-                    }
+                    Err(first) => Skipped::add(&mut skipped, Skipped { first, count: 1 }),
                 }
                 if scratch.len() >= WRITE_PIECE {
                     peak = peak.max(scratch.len());
@@ -119,7 +134,7 @@ impl Batch {
         scratch.extend_from_slice(&self.records[start..]);
         write(scratch)?;
         release(scratch, peak.max(scratch.len()));
-        Ok(failed)
+        Ok(skipped)
     }
 
     /// Forgets the records written, keeping the buffer unless this batch was far smaller than
@@ -165,7 +180,7 @@ mod tests {
     use super::*;
 
     /// The payloads of the records `batch` writes, and how it ended.
-    fn write_out(batch: &mut Batch) -> (Vec<u8>, io::Result<Option<crate::Error>>) {
+    fn write_out(batch: &mut Batch) -> (Vec<u8>, io::Result<Option<Skipped>>) {
         let mut written = Vec::new();
         let result = batch.write_out(&mut Vec::new(), |bytes| {
             written.extend_from_slice(bytes);
@@ -237,9 +252,15 @@ mod tests {
             }),
         );
         batch.push_event(|out| out.extend_from_slice(b"c"));
+        batch.push_job(1, Box::new(|_| Err(crate::Error::invalid("vid_tensor", "broken too"))));
         let (written, result) = write_out(&mut batch);
         assert_eq!(written, b"ac");
-        assert!(matches!(result, Ok(Some(crate::Error::InvalidArgument { arg: "img_tensor", .. }))));
+        // Both are counted; the first one's error is the one told.
+        let Ok(Some(Skipped { first: crate::Error::InvalidArgument { arg: "img_tensor", .. }, count: 2 })) =
+            result
+        else {
+            panic!("{result:?}")
+        };
     }
 
     #[test]

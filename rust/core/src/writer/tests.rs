@@ -168,6 +168,33 @@ fn a_failed_job_is_reported_once_and_the_run_goes_on() {
 }
 
 #[test]
+fn the_call_that_reports_events_left_out_keeps_its_own_and_all_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    // The two jobs wake the thread together, and so does every second event after them.
+    let w = writer(dir.path(), Options { max_queue: 2, ..Options::default() });
+    let fail = |arg| -> Job { Box::new(move |_: &mut Vec<u8>| Err(Error::invalid(arg, "cannot encode"))) };
+    let _ = w.write_job(1, fail("img_tensor")).unwrap();
+    let _ = w.write_job(1, fail("vid_tensor")).unwrap();
+    let deadline = Instant::now() + LONG;
+    let mut step = 0;
+    let err = loop {
+        step += 1;
+        match w.write_event(&scalar_event(step)) {
+            Ok(_) => assert!(Instant::now() < deadline, "the failed jobs were never reported"),
+            Err(e) => break e,
+        }
+        thread::sleep(Duration::from_millis(1));
+    };
+    assert!(matches!(&err, Error::InvalidArgument { arg: "img_tensor", .. }), "{err}");
+    assert!(err.to_string().contains("2 events") && err.to_string().contains("cannot encode"), "{err}");
+    w.flush(false, LONG).unwrap();
+    w.close(LONG).unwrap();
+    // The event of the call that raised was written, like every other.
+    let steps: Vec<_> = read_events(&w.path_for_test())[1..].iter().map(|e| e.step).collect();
+    assert_eq!(steps, (1..=step).collect::<Vec<_>>());
+}
+
+#[test]
 fn a_latched_error_keeps_its_os_error_code() {
     let dir = tempfile::tempdir().unwrap();
     let logdir = dir.path().join("run");

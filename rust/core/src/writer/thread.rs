@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::batch::Batch;
+use super::batch::{Batch, Skipped};
 use super::{Backpressure, HANDOFF_BYTES, Options};
 use crate::error::{Error, IoContext, Result, os_code};
 use crate::storage::Storage;
@@ -53,8 +53,8 @@ struct State {
     writer_idle: bool,
     /// The first I/O error of the writer thread; every later call reports it.
     error: Option<Latched>,
-    /// An event the thread could not encode and left out; the next call reports it, once.
-    skipped: Option<Error>,
+    /// Events the thread could not encode and left out; the next call reports them, once.
+    skipped: Option<Skipped>,
     /// The writer thread has ended (closed, failed, or panicked).
     finished: bool,
 }
@@ -92,15 +92,26 @@ impl Shared {
         }
     }
 
-    /// The event left out since the last report, as the error of the call that reports it.
+    /// Whether the thread takes no more events (it failed or ended): then a call only reports.
+    fn ended(state: &State) -> bool {
+        state.error.is_some() || state.finished
+    }
+
+    /// The events left out since the last report, as the error of the call that reports them.
     fn report_skipped(state: &mut State) -> Result<()> {
-        let Some(skipped) = state.skipped.take() else { return Ok(()) };
-        let (arg, message) = match skipped {
+        let Some(Skipped { first, count }) = state.skipped.take() else { return Ok(()) };
+        let (arg, message) = match first {
             Error::InvalidArgument { arg, message } => (arg, message),
             other => ("event", other.to_string()),
         };
-        let context =
-            "an event queued earlier could not be encoded and was left out (the others were written)";
+        let context = match count {
+            1 => "an event queued earlier could not be encoded and was left out (the others were kept)"
+                .to_string(),
+            n => format!(
+                "{n} events queued earlier could not be encoded and were left out (the others were \
+                 kept); the first"
+            ),
+        };
         Err(Error::invalid(arg, format!("{context}: {message}")))
     }
 }
@@ -135,17 +146,21 @@ impl Stream {
         Ok(Stream { location, shared, thread: Mutex::new(Some(handle)) })
     }
 
-    /// Frames events into the batch with `push`, waking the thread if the batch is due.
+    /// Frames events into the batch with `push`, waking the thread if the batch is due. Events
+    /// left out earlier are reported after this call's are queued, so a report costs no event.
     pub(super) fn queue(&self, push: impl FnOnce(&mut Batch)) -> Result<Backpressure> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        Shared::check(&mut state)?;
+        if Shared::ended(&state) {
+            Shared::check(&mut state)?;
+        }
         push(&mut state.batch);
         let size = state.batch.bytes();
         if (state.batch.events() >= shared.max_queue || size >= shared.handoff_bytes) && state.writer_idle {
             state.writer_idle = false;
             shared.work.notify_one();
         }
+        Shared::report_skipped(&mut state)?;
         Ok(if size > shared.max_queue_bytes { Backpressure::Wait } else { Backpressure::None })
     }
 
@@ -162,10 +177,13 @@ impl Stream {
         Ok(state.batch.bytes() <= shared.max_queue_bytes)
     }
 
+    /// Asks for a flush; events left out are reported by [`Self::wait_flushed`], once it is done.
     pub(super) fn request_flush(&self, sync: bool) -> Result<u64> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        Shared::check(&mut state)?;
+        if Shared::ended(&state) {
+            Shared::check(&mut state)?;
+        }
         state.flush_requested += 1;
         state.sync_requested |= sync;
         state.writer_idle = false;
@@ -284,8 +302,8 @@ impl Thread {
                     if flushing {
                         state.flushed = ticket;
                     }
-                    if let Some(e) = skipped {
-                        state.skipped.get_or_insert(e);
+                    if let Some(more) = skipped {
+                        Skipped::add(&mut state.skipped, more);
                     }
                 }
                 Err(e) => state.error = Some(Latched::new(&e)),
