@@ -201,3 +201,25 @@ def test_removed_logdir_raises_instead_of_losing_data(tmp_path):
         w.add_scalar("x", 2.0, 1)
     with pytest.raises(FileNotFoundError):
         w.close()
+
+
+def test_every_run_file_that_fails_is_told_not_only_the_first(tmp_path):
+    import shutil
+
+    logdir = tmp_path / "run"
+    w = turboboard.SummaryWriter(str(logdir))
+    w.add_scalar("main", 1.0, 0)
+    w.add_scalars("loss", {"a": 1.0, "b": 2.0}, 0)  # two more files: loss_a, loss_b
+    assert len(w.all_writers) == 3
+    shutil.rmtree(logdir)
+    for call in (w.flush, w.close):
+        # Each file's failure is its events lost: one raises, the other two warn.
+        with pytest.warns(RuntimeWarning) as caught, pytest.raises(FileNotFoundError):
+            call()
+        lost = [
+            str(warning.message)
+            for warning in caught
+            if "FileNotFoundError" in str(warning.message)
+        ]
+        assert len(lost) == 2, lost
+        assert len(set(lost)) == 2, lost  # two files, each named

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -350,8 +351,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
 
     def flush(self) -> None:
         """Returns once everything logged so far is written to the operating system."""
-        for writer in (self.all_writers or {}).values():
-            writer.flush()
+        _each_writer(self.all_writers, lambda writer: writer.flush())
 
     def close(self, timeout: float | None = None) -> None:
         """Writes and syncs everything and closes the files. Calling it again does nothing;
@@ -359,24 +359,45 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         and with ``timeout`` (seconds, for all the run's files) it raises ``TimeoutError`` once
         that has passed; the files not closed then are closed by the next ``close()``."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        errors = []
-        for writer in list((self.all_writers or {}).values()):
+
+        def close(writer: FileWriter) -> None:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                writer.close(timeout=remaining)
-            except (TimeoutError, KeyboardInterrupt):
-                raise
-            except Exception as e:
-                errors.append(e)
+            writer.close(timeout=remaining)
+
+        failure = None
+        try:
+            _each_writer(self.all_writers, close)
+        except TimeoutError:
+            raise  # the files not closed yet are closed by the next close()
+        except Exception as e:
+            failure = e
         self.all_writers, self.file_writer, self._core = None, None, None
-        if errors:
-            raise errors[0]
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> SummaryWriter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _each_writer(writers: dict[str, FileWriter] | None, action: Any) -> None:
+    """Runs ``action`` on each of a run's writers, even after one fails: each failure is a
+    file's events lost. Raises the first failure once all have run, after a warning for each
+    later one; a timeout or Ctrl-C stops at once (the next ``close()`` closes the rest)."""
+    errors = []
+    for writer in list((writers or {}).values()):
+        try:
+            action(writer)
+        except (TimeoutError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            errors.append(e)
+    for e in errors[1:]:
+        warnings.warn(f"turboboard: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=3)
+    if errors:
+        raise errors[0]
 
 
 class PatchedSummaryWriter(SummaryWriter):
