@@ -10,7 +10,9 @@ which is the only port clients ever see:
 - ``stall()``: requests are accepted but held (no answer) until ``resume()``/``start()``, for
   timeouts.
 - ``fail_with(503)``: requests are answered by the proxy with an S3 error document of that
-  status (the next ``times`` requests only, or all of them; optionally only some methods).
+  status (the next ``times`` requests only, or all of them; optionally only some methods). With
+  ``forwarded=True`` the server gets the request and acts on it, and its answer is replaced:
+  an answer lost on its way back.
 
 The proxy parses the framing of each request (it never changes a byte), so it also counts what
 any client uploads: ``stats()`` gives requests per method, request bytes (headers + bodies) and
@@ -164,7 +166,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._mode = "down"
-        self._fail: tuple[int, str, int | None, frozenset[str] | None] | None = None
+        self._fail: tuple[int, str, int | None, frozenset[str] | None, bool] | None = None
         self._listener: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._socks: set[socket.socket] = set()
@@ -223,10 +225,12 @@ class FaultProxy:
         with self._lock:
             self._mode = "stall"
 
-    def fail_with(self, status: int, code: str, times: int | None, methods) -> None:
+    def fail_with(
+        self, status: int, code: str, times: int | None, methods, forwarded: bool
+    ) -> None:
         with self._lock:
             only = frozenset(m.upper() for m in methods) if methods else None
-            self._fail = (status, code, times, only)
+            self._fail = (status, code, times, only, forwarded)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -260,17 +264,17 @@ class FaultProxy:
                 self._threads.add(t)
             t.start()
 
-    def _take_fault(self, method: str) -> tuple[int, str] | None:
+    def _take_fault(self, method: str) -> tuple[int, str, bool] | None:
         # Called with the lock held.
         if self._fail is None:
             return None
-        status, code, times, methods = self._fail
+        status, code, times, methods, forwarded = self._fail
         if methods is not None and method not in methods:
             return None
         if times is not None:
             times -= 1
-            self._fail = None if times <= 0 else (status, code, times, methods)
-        return status, code
+            self._fail = None if times <= 0 else (status, code, times, methods, forwarded)
+        return status, code, forwarded
 
     def _serve(self, client: socket.socket) -> None:
         server = None
@@ -280,7 +284,11 @@ class FaultProxy:
             server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._socks.add(server)
-            back = threading.Thread(target=self._pipe_back, args=(server, client), daemon=True)
+            # Set while the server's answer is to be thrown away; `answered` once it came.
+            swallow, answered = threading.Event(), threading.Event()
+            back = threading.Thread(
+                target=self._pipe_back, args=(server, client, swallow, answered), daemon=True
+            )
             back.start()
             reader = _Reader(client)
             while True:
@@ -298,9 +306,11 @@ class FaultProxy:
                     if self._mode == "down":
                         raise _Closed
                     fault = self._take_fault(method)
-                if fault is not None:
-                    client.sendall(_error_response(*fault))
+                if fault is not None and not fault[2]:
+                    client.sendall(_error_response(*fault[:2]))
                     raise _Closed
+                if fault is not None:
+                    swallow.set()
                 server.sendall(head)
                 body = 0
                 if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -325,6 +335,10 @@ class FaultProxy:
                     if method in ("PUT", "POST"):
                         st.put_body_bytes += body
                     st.log.append(Request(method, target, body, headers))
+                if fault is not None:
+                    answered.wait(10)
+                    client.sendall(_error_response(*fault[:2]))
+                    raise _Closed
         except (_Closed, OSError, ValueError):
             pass
         finally:
@@ -338,12 +352,21 @@ class FaultProxy:
             with self._lock:
                 self._threads.discard(threading.current_thread())
 
-    def _pipe_back(self, server: socket.socket, client: socket.socket) -> None:
+    def _pipe_back(
+        self,
+        server: socket.socket,
+        client: socket.socket,
+        swallow: threading.Event,
+        answered: threading.Event,
+    ) -> None:
         try:
             while True:
                 data = server.recv(65536)
                 if not data:
                     break
+                if swallow.is_set():
+                    answered.set()
+                    continue
                 client.sendall(data)
         except OSError:
             pass
@@ -440,9 +463,11 @@ class ProxiedServer:
         code: str | None = None,
         times: int | None = None,
         methods: tuple[str, ...] | None = None,
+        forwarded: bool = False,
     ) -> None:
         """Answer requests (the next ``times``, or all; only ``methods`` if given) with an S3 error
-        of ``status`` instead of forwarding them. ``clear_faults()`` ends it."""
+        of ``status`` instead of forwarding them, or, if ``forwarded``, instead of the answer of
+        the server they were forwarded to. ``clear_faults()`` ends it."""
         assert self._proxy is not None
         default = {
             403: "AccessDenied",
@@ -451,7 +476,8 @@ class ProxiedServer:
             503: "SlowDown",
             429: "SlowDown",
         }
-        self._proxy.fail_with(status, code or default.get(status, "InternalError"), times, methods)
+        code = code or default.get(status, "InternalError")
+        self._proxy.fail_with(status, code, times, methods, forwarded)
 
     def clear_faults(self) -> None:
         """No injected errors, no stall, and the service up."""

@@ -108,6 +108,26 @@ def test_multiprocessing_fork_workers_do_not_hang(logdir):
     assert sorted(e.step for e in events if e.summary.value[0].tag == "worker") == list(range(8))
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_workers_that_never_log_leave_no_files(logdir):
+    """DataLoader-like workers: forked with an open writer, closed by multiprocessing's exit
+    hook, never logging. They have nothing to close, and open no file to close it."""
+    run_python(f"""
+        import multiprocessing as mp, turboboard
+        w = turboboard.SummaryWriter({logdir!r})
+        def work(i):
+            return i * i
+        if __name__ == "__main__":
+            w.add_scalar("main", 0.0, 0)
+            w.flush()
+            with mp.get_context("fork").Pool(4) as pool:
+                assert pool.map(work, range(8)) == [i * i for i in range(8)]
+            w.close()
+    """)
+    assert len(event_files(logdir)) == 1, event_files(logdir)
+    assert [e.step for e in summary_events(logdir)] == [0]
+
+
 def test_threads_logging_into_one_writer(logdir):
     w = turboboard.SummaryWriter(logdir)
 

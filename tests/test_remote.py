@@ -98,6 +98,15 @@ def test_storage_options_are_checked():
         turboboard.SummaryWriter("s3://bucket/run", storage_options={"no_such_key": "1"})
     with pytest.raises(TypeError, match="storage_options"):
         turboboard.SummaryWriter("s3://bucket/run", storage_options=["aws_region"])
+    for retry in ("-1", "nan", "soon"):
+        with pytest.raises(ValueError, match="storage_options: retry_timeout"):
+            turboboard.SummaryWriter("s3://bucket/run", storage_options={"retry_timeout": retry})
+    # Longer than any duration: retried as long as the writer lives (a year), no overflow.
+    for retry in ("1e20", "inf"):
+        url = f"memory://{uuid.uuid4().hex}/run"
+        with turboboard.SummaryWriter(url, storage_options={"retry_timeout": retry}) as w:
+            w.add_scalar("x", 1.0, 0)
+            w.flush()
 
 
 def test_embedding_to_a_remote_log_directory(tmp_path):
@@ -201,6 +210,25 @@ def test_a_store_that_comes_back_loses_nothing_and_duplicates_nothing(s3_url, s3
     w.close()
     steps = [e.step for e in summary_events(download_s3(s3_server, s3_url, tmp_path / "c"))]
     assert steps == list(range(200))
+
+
+def test_a_create_whose_answer_is_lost_finds_its_own_object(s3_url, s3_server, tmp_path):
+    """The store creates the run's first object, but its answer is lost (the proxy answers 503
+    instead). object_store tries again and is told the object exists: the writer finds its own
+    bytes there, and goes on with that object (no second one holding the same events)."""
+    prefix = s3_url.split("/", 3)[3]
+    s3_server.reset_stats()
+    s3_server.fail_with(503, times=1, methods=("PUT",), forwarded=True)
+    with turboboard.SummaryWriter(s3_url, flush_secs=3600) as w:
+        for step in range(10):
+            w.add_scalar("x", float(step), step)
+    creates = [
+        r for r in s3_server.stats().log if r.method == "PUT" and "if-none-match" in r.headers
+    ]
+    assert len(creates) >= 2, creates  # the one whose answer was lost, and a retry
+    assert len(s3_server.keys(prefix)) == 1, s3_server.keys(prefix)
+    steps = [e.step for e in summary_events(download_s3(s3_server, s3_url, tmp_path / "c"))]
+    assert steps == list(range(10))
 
 
 def download_s3(s3_server, url: str, to) -> str:
@@ -315,6 +343,52 @@ def test_close_on_a_stuck_store_is_bounded_interruptible_and_never_reported_done
     keys = s3_server.keys(s3_url.split("/", 3)[3])
     steps = [e.step for k in keys for e in events_of(s3_server.read(k)) if e.HasField("summary")]
     assert steps == [0, 1]
+
+
+def test_dropping_a_writer_whose_close_timed_out_never_holds_python_up(
+    s3_url, s3_server, monkeypatch
+):
+    """Garbage collected after its close() timed out on a stuck store, a writer is closed once
+    more at exit's bounded wait (the GIL released), and then never waits again while Python
+    frees it (the GIL held: every thread would stop)."""
+    import gc
+    import threading
+    import time
+    import warnings
+
+    import turboboard._process
+
+    monkeypatch.setattr(turboboard._process, "_EXIT_TIMEOUT_SECS", 1.0)
+    w = turboboard.SummaryWriter(s3_url)
+    w.add_scalar("x", 0.0, 0)
+    w.flush()
+    s3_server.stall()
+    try:
+        w.add_scalar("x", 1.0, 1)
+        with pytest.raises(TimeoutError):
+            w.close(timeout=0.5)
+        gaps, stop = [], threading.Event()
+
+        def tick():
+            last = time.monotonic()
+            while not stop.wait(0.01):
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticker = threading.Thread(target=tick)
+        ticker.start()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            del w
+            gc.collect()
+        stop.set()
+        ticker.join()
+        # Told, not silent: the events of step 1 may be lost.
+        assert any("may be lost" in str(c.message) for c in caught), caught
+        assert max(gaps) < 0.5, max(gaps)
+    finally:
+        s3_server.resume()
 
 
 def _get_json(url: str):

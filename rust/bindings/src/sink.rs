@@ -100,6 +100,15 @@ impl Sink {
         }
     }
 
+    /// The flush a close begins with, if there is an open file to flush; see
+    /// [`EventWriter::request_drain`].
+    pub(crate) fn request_drain(&self) -> Result<Option<(u64, Waiter)>> {
+        match self {
+            Sink::File(writer) => writer.request_drain(),
+            Sink::Memory(_) => Ok(None),
+        }
+    }
+
     pub(crate) fn close(&self, timeout: Duration) -> Result<()> {
         match self {
             Sink::File(writer) => writer.close(timeout),

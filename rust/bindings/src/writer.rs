@@ -338,7 +338,7 @@ impl EventFileWriter {
         let slice =
             || deadline.map_or(WAIT_SLICE, |d| d.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
         // Drain first; errors and an already closed writer are left to close() to report.
-        if let (Ok(ticket), Ok(Some(waiter))) = (self.inner.request_flush(true), self.inner.waiter()) {
+        if let Ok(Some((ticket, waiter))) = self.inner.request_drain() {
             while let Ok(false) = py.detach(|| waiter.wait_flushed(ticket, slice())) {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;

@@ -34,6 +34,9 @@ const DEFAULT_RETRY_SECS: f64 = 120.0;
 /// The storage option that sets the retry window (ours, not object_store's).
 const RETRY_OPTION: &str = "retry_timeout";
 
+/// The longest retry window honoured (a year): a longer one, up to infinity, means this.
+const LONGEST_RETRY: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The first and the longest pause between two tries of a failed request.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
@@ -107,8 +110,8 @@ impl Remote {
                 retry = value
                     .parse::<f64>()
                     .ok()
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .map(Duration::from_secs_f64)
+                    .filter(|s| *s >= 0.0)
+                    .map(|s| Duration::try_from_secs_f64(s).map_or(LONGEST_RETRY, |d| d.min(LONGEST_RETRY)))
                     .ok_or_else(|| {
                         Error::invalid(
                             "storage_options",
@@ -250,8 +253,9 @@ impl Client {
     }
 
     /// Puts `bytes` at `path`, retrying what may pass (a store that restarts, a lost
-    /// connection, a 5xx) for [`Remote::retry`]. A conditional create whose first answer was
-    /// lost finds its own object on a retry: that counts as done.
+    /// connection, a 5xx) for [`Remote::retry`]. A conditional create that finds the object
+    /// there already, with these very bytes, is done: an answer to an earlier try was lost
+    /// (ours, or one of object_store's own retries).
     pub(crate) fn put(
         &self,
         path: &ObjectPath,
@@ -260,26 +264,27 @@ impl Client {
     ) -> Result<(), object_store::Error> {
         let deadline = Instant::now() + self.remote.retry;
         let mut backoff = FIRST_BACKOFF;
-        let mut tried = false;
         // One copy for every try: a payload's clones share its bytes.
         let payload = PutPayload::from(bytes.to_vec());
         loop {
             let options = PutOptions { mode: mode.clone(), ..Default::default() };
             match self.runtime.block_on(self.store.put_opts(path, payload.clone(), options)) {
                 Ok(_) => return Ok(()),
-                Err(object_store::Error::AlreadyExists { .. })
-                    if tried && matches!(self.get(path), Ok(Some((ref got, _))) if got[..] == *bytes) =>
-                {
+                Err(object_store::Error::AlreadyExists { .. }) if self.holds(path, bytes) => {
                     return Ok(());
                 }
                 Err(object_store::Error::Generic { .. }) if Instant::now() + backoff < deadline => {
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                    tried = true;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Whether the object at `path` holds `bytes` (names are unique per writer: then it is ours).
+    fn holds(&self, path: &ObjectPath, bytes: &[u8]) -> bool {
+        matches!(self.get(path), Ok(Some((got, _))) if got == bytes)
     }
 
     /// The object at `path` and its version, or `None` if there is none.

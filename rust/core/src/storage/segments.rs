@@ -87,6 +87,8 @@ impl Segments {
             self.sent_bytes + self.buffer.len() as u64 > UPLOAD_BUDGET * (self.events_bytes + new);
         if self.created && (over_budget || self.buffer.len() > SEGMENT_BYTES) {
             self.buffer.drain(..self.uploaded);
+            // A segment that held one large record must not keep its memory for the run's life.
+            self.buffer.shrink_to(self.buffer.len().max(UPLOAD_BYTES));
             self.uploaded = 0;
             self.segment += 1;
             self.created = false;
@@ -227,6 +229,19 @@ mod tests {
         );
         assert_eq!(records.len(), 2);
         assert_ne!(records[0], records[1]);
+    }
+
+    #[test]
+    fn the_memory_of_a_large_record_is_given_back_with_its_segment() {
+        let remote = remote("large");
+        let mut stream = segments(&remote);
+        stream.append(&record(1, 2 * SEGMENT_BYTES)).unwrap();
+        stream.flush(false).unwrap();
+        stream.append(&record(2, 100)).unwrap();
+        stream.flush(false).unwrap();
+        // The next segment holds the small record in a buffer of its own size.
+        assert!(stream.buffer.capacity() <= UPLOAD_BYTES, "{}", stream.buffer.capacity());
+        assert_eq!(read_back(&remote).1.len(), 3);
     }
 
     #[test]

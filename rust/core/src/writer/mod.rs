@@ -166,6 +166,21 @@ impl EventWriter {
         self.current()?.request_flush(sync)
     }
 
+    /// Asks for the synced flush a close begins with, on the stream this process has open, and
+    /// returns its ticket and what to wait on; `None` without such a stream. Never opens one: a
+    /// forked child that never logged has nothing to close, and must leave no empty file behind.
+    pub fn request_drain(&self) -> Result<Option<(u64, Waiter)>> {
+        let stream = {
+            let slot = self.slot();
+            match &slot.stream {
+                Some(stream) if slot.generation == fork::generation() && !slot.closed => Arc::clone(stream),
+                _ => return Ok(None),
+            }
+        };
+        let ticket = stream.request_flush(true)?;
+        Ok(Some((ticket, Waiter(stream))))
+    }
+
     /// What a caller waits on (a flush, room in the queue), taken while it can still block
     /// others (with the GIL held): the waits themselves never lock the writer, so a fork from
     /// another thread during one cannot leave the child a lock held for ever.
@@ -257,8 +272,11 @@ impl Waiter {
 impl Drop for EventWriter {
     fn drop(&mut self) {
         // Callers close explicitly (Python does at exit); this only keeps a forgotten writer
-        // from losing its last events. Errors have nowhere to go here.
-        let _ = self.close(Duration::from_secs(10));
+        // from losing its last events. Errors have nowhere to go here. After a close that
+        // timed out, the thread is left to finish on its own: a drop (in Python, with the GIL
+        // held) never waits on stuck storage again.
+        let timeout = if self.slot().closed { Duration::ZERO } else { Duration::from_secs(10) };
+        let _ = self.close(timeout);
     }
 }
 
