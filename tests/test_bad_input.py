@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import numpy as np
 import pytest
@@ -23,9 +24,9 @@ BIG = 100 << 20  # a 100 MiB record
 # (id, call, expected exception, the argument it must name). `w` is a SummaryWriter.
 RAISES = [
     # Constructor and options.
-    ("max_queue_zero", lambda d: turboboard.SummaryWriter(d, max_queue=0), ValueError, "max_queue"),
+    ("max_queue_negative", lambda d: turboboard.SummaryWriter(d, max_queue=-1), ValueError, "max_queue"),
     ("max_queue_str", lambda d: turboboard.SummaryWriter(d, max_queue="9"), TypeError, "max_queue"),
-    ("flush_secs_zero", lambda d: turboboard.SummaryWriter(d, flush_secs=0), ValueError, "flush_secs"),
+    ("flush_secs_negative", lambda d: turboboard.SummaryWriter(d, flush_secs=-1), ValueError, "flush_secs"),
     ("flush_secs_nan", lambda d: turboboard.SummaryWriter(d, flush_secs=math.nan), ValueError, "flush_secs"),
     ("flush_secs_str", lambda d: turboboard.SummaryWriter(d, flush_secs="1"), TypeError, "flush_secs"),
     ("suffix_escapes", lambda d: turboboard.SummaryWriter(d, filename_suffix="/../../x"), ValueError, "filename_suffix"),
@@ -218,6 +219,18 @@ def test_the_file_reads_back_whole_after_all_of_it(base, writer):
     assert sorted(os.listdir(base)) == ["run"]
     assert sorted(os.listdir(os.path.join(base, "run"))) == [os.path.basename(path), "m"]
     assert os.listdir(os.path.join(base, "run", "m")) == ["abs"]
+
+
+def test_zero_queue_and_zero_interval_mean_what_the_anchors_mean(tmp_path):
+    # max_queue=0: no count bound (the anchors' unbounded queue); flush_secs=0: write as soon
+    # as the writer thread can (its shortest interval: never a spinning thread).
+    w = turboboard.SummaryWriter(str(tmp_path / "run"), max_queue=0, flush_secs=0)
+    w.add_scalar("x", 1.0, 0)
+    deadline = time.monotonic() + 10
+    while not [e for e in _events(str(tmp_path / "run")) if e.summary.value]:
+        assert time.monotonic() < deadline, "flush_secs=0 never wrote"
+        time.sleep(0.01)
+    w.close()
 
 
 def test_extreme_intervals_and_timeouts_are_not_a_panic(tmp_path):

@@ -89,6 +89,17 @@ def test_new_style_matches_torch(tmp_path, double_precision):
     assert (tensor.double_val if double_precision else tensor.float_val)[0] == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize("double_precision", [False, True])
+def test_new_style_passed_positionally_as_torch_takes_it(tmp_path, double_precision):
+    # torch's fifth and sixth positional parameters are new_style and double_precision, where
+    # tensorboardX has display_name and summary_description: a bool there is torch's.
+    def calls(w):
+        w.add_scalar("loss", 0.1, 4, WALL, True, double_precision)
+        w.add_scalar("acc", 0.5, 4, WALL, False, double_precision)
+
+    assert_same_events(tmp_path, calls, anchor="torch")
+
+
 def test_tags_are_stored_as_given(logdir):
     # torch's behaviour: no cleaning (tensorboardX replaces these characters with '_').
     tag = "loss (train) %/ü"

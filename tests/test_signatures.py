@@ -24,7 +24,8 @@ DIFFERENCES = {
     ("torch", "__init__"): "the first parameter is named logdir (tensorboardX's name); torch's "
     "log_dir is the eighth, an alias",
     ("torch", "add_scalar"): "new_style and double_precision come after tensorboardX's "
-    "display_name and summary_description: pass them by keyword",
+    "display_name and summary_description: by keyword, or positionally as bools (a bool in "
+    "display_name's place is torch's new_style)",
     ("torch", "add_image_with_boxes"): "tensorboardX's order: rescale is not torch's sixth "
     "positional parameter but a keyword (a positional call says so)",
     ("torch", "add_hparams"): "tensorboardX's name and global_step come third and fourth; "

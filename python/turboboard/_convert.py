@@ -149,7 +149,7 @@ def count(x: Any, arg: str, minimum: int = 0, limit: int = 1 << 63) -> int:
     except TypeError:
         raise TypeError(f"{arg}: expected an integer, got {type(x).__name__}") from None
     if value < minimum:
-        raise ValueError(f"{arg}: expected a positive integer, got {value}")
+        raise ValueError(f"{arg}: expected an integer of at least {minimum}, got {value}")
     if value >= limit:
         raise ValueError(f"{arg}: expected an integer below {limit}, got {value}")
     return value

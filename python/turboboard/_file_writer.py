@@ -64,8 +64,9 @@ class FileWriter(MetadataDefaults):
         logdir: Directory where the event file is written: a path, or a URL (``s3://``,
             ``gs://``, ``az://``, ``memory://``, ``file://``; see the README's "Remote log
             directories").
-        max_queue: Events held before they are handed to the writer thread.
-        flush_secs: How often, in seconds, queued events are written to disk (or uploaded).
+        max_queue: Events held before they are handed to the writer thread (0: no count).
+        flush_secs: How often, in seconds, queued events are written to disk (or uploaded; 0:
+            as soon as the writer thread can, every 10 ms).
         filename_suffix: Appended to the event file's name.
         max_queue_bytes: Bytes of events that may wait for the disk before calls block.
         storage_options: Settings of a remote log directory's store (object_store's keys,
@@ -108,7 +109,7 @@ class FileWriter(MetadataDefaults):
         if self._core is None:
             max_queue, flush_secs, suffix, max_queue_bytes, storage_options = self._options
             # Python's ints to the core's (an OverflowError would not be a ValueError).
-            max_queue = _convert.count(max_queue, "max_queue", minimum=1)
+            max_queue = _convert.count(max_queue, "max_queue")
             max_queue_bytes = _convert.count(max_queue_bytes, "max_queue_bytes", minimum=1)
             self._core = _core.EventFileWriter(
                 self._logdir,

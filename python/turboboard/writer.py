@@ -36,8 +36,10 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         comment: Appended to the default ``logdir``; ignored if ``logdir`` is given.
         purge_step: TensorBoard hides the events this run had logged at this step or later
             (use it to resume a crashed run from a checkpoint).
-        max_queue: Events held before they are handed to the writer thread.
-        flush_secs: How often, in seconds, pending events are written to disk.
+        max_queue: Events held before they are handed to the writer thread (0: no count, as in
+            the anchors' unbounded queues).
+        flush_secs: How often, in seconds, pending events are written to disk (0: as soon as
+            the writer thread can, every 10 ms).
         filename_suffix: Appended to every event file name in ``logdir``.
         write_to_disk: If False, nothing is written.
         log_dir: Alias of ``logdir`` (torch's name).
@@ -164,7 +166,8 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             scalar_value: The value: a number, or a numpy array or torch tensor holding one.
             global_step: Global step value to record.
             walltime: Event time in seconds since the epoch (default: now).
-            display_name: The title of the plot (default: the tag).
+            display_name: The title of the plot (default: the tag). A bool here is torch's fifth
+                positional argument, ``new_style`` (and the sixth ``double_precision``).
             summary_description: A description shown with the plot.
             new_style: Write a tensor of the scalars plugin (torch's option) instead of the
                 legacy ``simple_value``; loads faster in TensorBoard.
@@ -183,6 +186,13 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         try:
             if new_style:
                 core.add_scalar_tensor(tag, scalar_value, global_step, walltime, double_precision)
+            elif type(display_name) is bool:  # torch's fifth and sixth positional arguments
+                if display_name:
+                    core.add_scalar_tensor(
+                        tag, scalar_value, global_step, walltime, summary_description is True
+                    )
+                else:
+                    core.add_scalar(tag, scalar_value, global_step, walltime)
             elif display_name or summary_description:
                 core.add_scalar(
                     tag, scalar_value, global_step, walltime, display_name, summary_description

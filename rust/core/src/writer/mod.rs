@@ -42,11 +42,13 @@ const WRITER_NAME: &str = "turboboard";
 /// How a writer batches and flushes.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Events held before they are handed to the writer thread (tensorboardX's `max_queue`).
+    /// Events held before they are handed to the writer thread (tensorboardX's `max_queue`);
+    /// 0, as in the anchors' queues, sets no such count.
     pub max_queue: usize,
     /// Bytes of framed events that may wait for the writer thread before callers must wait.
     pub max_queue_bytes: usize,
-    /// Longest time an event waits before it is written to the operating system.
+    /// Longest time an event waits before it is written to the operating system (0: as short
+    /// as the writer thread's shortest interval).
     pub flush_secs: f64,
     /// Appended verbatim to the file name.
     pub filename_suffix: String,
@@ -91,15 +93,13 @@ impl EventWriter {
     /// Opens a new event file in `logdir` (a local one is created at once, with `logdir` if
     /// needed; a remote one by the writer thread's first upload).
     pub fn open(logdir: LogDir, options: Options) -> Result<Self> {
-        for (arg, value) in [("max_queue", options.max_queue), ("max_queue_bytes", options.max_queue_bytes)] {
-            if value == 0 {
-                return Err(Error::invalid(arg, "expected a positive integer, got 0"));
-            }
+        if options.max_queue_bytes == 0 {
+            return Err(Error::invalid("max_queue_bytes", "expected a positive integer, got 0"));
         }
-        if !(options.flush_secs > 0.0 && options.flush_secs.is_finite()) {
+        if !(options.flush_secs >= 0.0 && options.flush_secs.is_finite()) {
             return Err(Error::invalid(
                 "flush_secs",
-                format!("expected a positive number of seconds, got {}", options.flush_secs),
+                format!("expected a finite number of seconds, 0 or more, got {}", options.flush_secs),
             ));
         }
         // The suffix ends a file name: a separator in it would put the file somewhere else.

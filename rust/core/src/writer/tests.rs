@@ -221,25 +221,30 @@ fn a_suffix_with_a_separator_is_refused() {
 }
 
 #[test]
-fn an_empty_queue_bound_is_refused() {
+fn an_empty_byte_bound_is_refused_and_no_count_bound_is_none() {
     let dir = tempfile::tempdir().unwrap();
-    for options in
-        [Options { max_queue: 0, ..Options::default() }, Options { max_queue_bytes: 0, ..Options::default() }]
-    {
-        let err = EventWriter::open(local(dir.path()), options).err().unwrap();
-        assert!(matches!(err, Error::InvalidArgument { arg: "max_queue" | "max_queue_bytes", .. }), "{err}");
+    let err = EventWriter::open(local(dir.path()), Options { max_queue_bytes: 0, ..Options::default() });
+    assert!(matches!(err.err().unwrap(), Error::InvalidArgument { arg: "max_queue_bytes", .. }));
+    // max_queue=0, as the anchors' unbounded queues: events wait for the flush interval.
+    let w = writer(dir.path(), Options { max_queue: 0, flush_secs: 3600.0, ..Options::default() });
+    for step in 0..100 {
+        let _ = w.write_event(&scalar_event(step)).unwrap();
     }
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(read_events(&w.path().unwrap()).len(), 1);
+    w.flush(false, LONG).unwrap();
+    assert_eq!(read_events(&w.path().unwrap()).len(), 101);
 }
 
 #[test]
-fn any_positive_flush_interval_is_accepted() {
+fn any_flush_interval_from_zero_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
-    for flush_secs in [1e-9, 1e30, f64::MAX] {
+    for flush_secs in [0.0, 1e-9, 1e30, f64::MAX] {
         let w = writer(dir.path(), Options { flush_secs, ..Options::default() });
         let _ = w.write_event(&scalar_event(1)).unwrap();
         w.close(LONG).unwrap();
     }
-    for flush_secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+    for flush_secs in [-1.0, f64::NAN, f64::INFINITY] {
         assert!(EventWriter::open(local(dir.path()), Options { flush_secs, ..Options::default() }).is_err());
     }
 }

@@ -19,6 +19,10 @@ const NAP: Duration = Duration::from_millis(1);
 /// keeps the deadline arithmetic far from overflowing.
 const LONGEST_FLUSH_INTERVAL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// The shortest: a shorter one (down to 0, "at once" for the anchors) would keep the thread
+/// spinning.
+const SHORTEST_FLUSH_INTERVAL: Duration = Duration::from_millis(10);
+
 /// An open event stream: the state shared with its thread, and the thread.
 pub(super) struct Stream {
     /// Where the events go, for messages and `EventWriter::path`.
@@ -123,7 +127,7 @@ impl Stream {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             done: Condvar::new(),
-            max_queue: options.max_queue,
+            max_queue: if options.max_queue == 0 { usize::MAX } else { options.max_queue },
             max_queue_bytes: options.max_queue_bytes,
             handoff_bytes: HANDOFF_BYTES.min(options.max_queue_bytes),
         });
@@ -131,7 +135,7 @@ impl Stream {
             shared: Arc::clone(&shared),
             storage,
             flush_every: Duration::try_from_secs_f64(options.flush_secs)
-                .map_or(LONGEST_FLUSH_INTERVAL, |d| d.min(LONGEST_FLUSH_INTERVAL)),
+                .map_or(LONGEST_FLUSH_INTERVAL, |d| d.clamp(SHORTEST_FLUSH_INTERVAL, LONGEST_FLUSH_INTERVAL)),
         };
         let handle = thread::Builder::new()
             .name("turboboard-writer".into())
