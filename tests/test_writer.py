@@ -25,6 +25,18 @@ def test_event_file_name_and_first_record(logdir):
     w.close()
 
 
+def test_a_path_logdir_stays_a_path(tmp_path):
+    # As both anchors keep it: `writer.log_dir / "checkpoints"` works.
+    logdir = tmp_path / "run"
+    with turboboard.SummaryWriter(logdir) as w:
+        assert w.logdir == w.log_dir == w.get_logdir() == logdir
+        assert isinstance(w.log_dir, type(logdir))
+        w.add_scalar("x", 1.0, 0)
+        w.add_scalars("loss", {"a": 1.0}, 0)
+        assert all(isinstance(k, str) for k in w.all_writers)
+    assert len(event_files(str(logdir))) == 1
+
+
 def test_default_logdir_and_comment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     w = turboboard.SummaryWriter(comment="_lr0.1")

@@ -5,10 +5,11 @@ defaults of ``use_metadata``. The method groups (``_media``, ``_plugins``, ``_gr
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
-from . import _convert, _core
+from . import _convert, _core, _paths
 from ._convert import Step
 from ._file_writer import DummyFileWriter, FileWriter, MetadataDefaults
 
@@ -18,7 +19,7 @@ class WriterBase(MetadataDefaults):
 
     def __init__(
         self,
-        logdir: str,
+        logdir: str | os.PathLike[str],
         purge_step: Step,
         options: tuple[Any, Any, Any, Any, Any],
         write_to_disk: bool,
@@ -43,6 +44,16 @@ class WriterBase(MetadataDefaults):
         # How the PNGs of images are compressed: "size" (the default) or "speed".
         self._image_compression = "size"
 
+    @property
+    def logdir(self) -> str | os.PathLike[str]:
+        """The run's directory as given: a ``pathlib.Path`` stays one, as in both anchors."""
+        return self._logdir_given
+
+    @logdir.setter
+    def logdir(self, value: str | os.PathLike[str]) -> None:
+        self._logdir = _paths.path_arg(value, "logdir")
+        self._logdir_given = value
+
     def _options(self) -> tuple[Any, Any, Any, Any, Any]:
         return (
             self.max_queue,
@@ -57,12 +68,12 @@ class WriterBase(MetadataDefaults):
         nothing is written (``file_writer`` is then tensorboardX's do-nothing stand-in)."""
         if not self._write_to_disk:
             if self.file_writer is None:
-                self.file_writer = DummyFileWriter(self.logdir)
-                self.all_writers = {self.logdir: self.file_writer}
+                self.file_writer = DummyFileWriter(self._logdir)
+                self.all_writers = {self._logdir: self.file_writer}
             return None
         if not isinstance(self.file_writer, FileWriter):
-            self.file_writer = FileWriter(self.logdir, *self._options())
-            self.all_writers = {self.logdir: self.file_writer}
+            self.file_writer = FileWriter(self._logdir, *self._options())
+            self.all_writers = {self._logdir: self.file_writer}
             if self.purge_step is not None:
                 self.file_writer.core.add_purge_marker(self.purge_step)
                 # Once per writer, as torch does: a reopened file must not purge again.

@@ -304,7 +304,7 @@ class PluginMethods(WriterBase):
         if core is None:
             return
         run = name or run_name or str(time.time())
-        path = _paths.join_inside(self.logdir, run, "name" if name else "run_name")
+        path = _paths.join_inside(self._logdir, run, "name" if name else "run_name")
         step, walltime = self._when(global_step, None)
         writer = self._run_writer(path)
         try:

@@ -59,7 +59,7 @@ class ProjectorMethods(WriterBase):
             folder = f"{step}/{encoded}"
             subdir = "/".join(_paths.parts_inside(folder, f"tag {tag!r} (folder {folder!r})"))
             _core.write_embedding(
-                self.logdir,
+                self._logdir,
                 subdir,
                 f"{tag}:{step}",
                 array,

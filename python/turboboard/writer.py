@@ -4,6 +4,8 @@ extras) over turboboard's Rust core."""
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 import socket
 import time
 import warnings
@@ -103,7 +105,10 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             logdir = _paths.join_inside(
                 "runs", f"{stamp}_{socket.gethostname()}{comment}", "comment"
             )
+        given = logdir
         logdir, silent_rank = _ranks.resolve(_paths.path_arg(logdir, "logdir"), ranks)
+        if isinstance(given, pathlib.PurePath):
+            logdir = type(given)(logdir)  # kept a Path, as both anchors keep it
         write_to_disk = bool(write_to_disk)
         super().__init__(
             logdir,
@@ -119,12 +124,12 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         self._get_file_writer()
 
     @property
-    def log_dir(self) -> str:
+    def log_dir(self) -> str | os.PathLike[str]:
         """The run's directory (torch's name of ``logdir``)."""
         return self.logdir
 
     @log_dir.setter
-    def log_dir(self, value: str) -> None:
+    def log_dir(self, value: str | os.PathLike[str]) -> None:
         self.logdir = value
 
     @property
@@ -132,7 +137,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         """TensorFlow's histogram bucket edges, used when ``bins='tensorflow'``."""
         return _core.default_bucket_limits()
 
-    def get_logdir(self) -> str:
+    def get_logdir(self) -> str | os.PathLike[str]:
         """The directory where event files are written."""
         return self.logdir
 
@@ -268,7 +273,7 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         for key, value in tag_scalar_dict.items():
             value = _convert.scalar(value, f"tag_scalar_dict[{key!r}]")
             path = _paths.join_inside(
-                self.logdir, f"{main_tag}/{key}", f"main_tag and tag_scalar_dict key {key!r}"
+                self._logdir, f"{main_tag}/{key}", f"main_tag and tag_scalar_dict key {key!r}"
             )
             writer = self.all_writers.get(path)
             if not isinstance(writer, FileWriter):  # not opened yet (nor a do-nothing stand-in)
