@@ -386,7 +386,9 @@ def test_dropping_a_writer_whose_close_timed_out_never_holds_python_up(
         ticker.join()
         # Told, not silent: the events of step 1 may be lost.
         assert any("may be lost" in str(c.message) for c in caught), caught
-        assert max(gaps) < 0.5, max(gaps)
+        # Without this, the drop waited 10 s with the GIL held; a full gc.collect() of the
+        # test process alone can hold it for half a second.
+        assert max(gaps) < 3, max(gaps)
     finally:
         s3_server.resume()
 
