@@ -228,3 +228,76 @@ def test_exported_from_turboboard():
     import turboboard
 
     assert turboboard.SummaryReader is SummaryReader
+
+
+def test_static_helpers_as_tbparses(runs_dir):
+    """tbparse's helpers for plotting, on the histograms the runs hold."""
+    histograms = SummaryReader(runs_dir, event_types={"histograms"}).histograms
+    assert len(histograms) > 0
+    for counts, limits in zip(histograms["counts"], histograms["limits"]):
+        x = np.linspace(limits[0] - 1, limits[-1] + 1, 57)
+        np.testing.assert_allclose(
+            SummaryReader.histogram_to_cdf(counts, limits, x),
+            tbparse.SummaryReader.histogram_to_cdf(counts, limits, x),
+            rtol=1e-12,
+        )
+        for ours, their in zip(
+            SummaryReader.histogram_to_pdf(counts, limits, x),
+            tbparse.SummaryReader.histogram_to_pdf(counts, limits, x),
+        ):
+            np.testing.assert_allclose(ours, their, rtol=1e-9, atol=1e-12)
+        edges = (None, None), (float(limits[1]), float(limits[-2])), (0.5, 0.5)
+        for lower, upper in edges:
+            for n_bins in (1, 30):
+                expected = tbparse.SummaryReader.histogram_to_bins(
+                    counts, limits, lower, upper, n_bins
+                )
+                got = SummaryReader.histogram_to_bins(counts, limits, lower, upper, n_bins)
+                np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+    rows = np.array([[-1.0, 0.0, 3.0], [0.0, 0.5, 0.0], [0.5, 2.0, 7.0]])
+    ours, their = (
+        SummaryReader.tensor_to_histogram(rows),
+        tbparse.SummaryReader.tensor_to_histogram(rows),
+    )
+    assert ours.keys() == their.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], their[key])
+    with pytest.raises(ValueError, match="counts, limits"):
+        SummaryReader.histogram_to_cdf([0, 1], [0.0], [0.5])
+    with pytest.raises(ValueError, match="x: "):
+        SummaryReader.histogram_to_cdf([0, 1], [0.0, 1.0], [0.5, 0.2])
+
+
+def test_tensor_to_image_and_audio_decode_what_was_encoded():
+    """tbparse decodes these with TensorFlow; the drop-in with Pillow and the standard library,
+    to the pixels and samples that were encoded."""
+    import wave
+
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
+    image = SummaryReader.tensor_to_image(np.array([b"7", b"5", png.getvalue()], dtype=object))
+    np.testing.assert_array_equal(image["image"], pixels)
+    assert (image["width"], image["height"]) == (7, 5)
+    two = SummaryReader.tensor_to_image(
+        np.array([b"7", b"5", png.getvalue(), png.getvalue()], dtype=object)
+    )
+    assert two["image"].shape == (2, 5, 7, 3)
+
+    samples = rng.integers(-32768, 32768, (11, 2), dtype=np.int16)
+    wav = io.BytesIO()
+    with wave.open(wav, "wb") as f:
+        f.setnchannels(2)
+        f.setsampwidth(2)
+        f.setframerate(8000)
+        f.writeframes(samples.astype("<i2").tobytes())
+    audio = SummaryReader.tensor_to_audio(np.array([[wav.getvalue(), b""]], dtype=object))
+    np.testing.assert_array_equal(audio["audio"], samples.astype(np.float32) / 32768)
+    assert (audio["content_type"], audio["length_frames"], audio["sample_rate"]) == (
+        "audio/wav",
+        11,
+        8000,
+    )

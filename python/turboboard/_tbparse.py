@@ -196,6 +196,125 @@ class SummaryReader:
     def __repr__(self) -> str:
         return f"SummaryReader(log_path='{self._log_path}')"
 
+    # tbparse's static helpers, for plotting what the frames hold.
+
+    @staticmethod
+    def histogram_to_cdf(counts: Any, limits: Any, x: Any) -> np.ndarray:
+        """The cumulative probability at each of the increasing values ``x``: linear between
+        the bucket edges ``limits`` (the first is the left edge of the first bucket, whose
+        count, ``counts[0]``, is 0), 0 up to the first edge, 1 from the last."""
+        counts, limits, x = _histogram_args(counts, limits, x)
+        cumulative = np.cumsum(counts)
+        y = np.interp(x, limits, cumulative)
+        y[x <= limits[0]] = 0.0  # (past the last edge, np.interp gives the total)
+        return y / cumulative[-1]
+
+    @staticmethod
+    def histogram_to_pdf(counts: Any, limits: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The probability density between consecutive values of ``x``, at their midpoints:
+        ``(centers, densities)``, from ``histogram_to_cdf``."""
+        x = np.asarray(x, dtype=np.float64)
+        y = SummaryReader.histogram_to_cdf(counts, limits, x)
+        return (x[1:] + x[:-1]) / 2, np.diff(y) / np.diff(x)
+
+    @staticmethod
+    def histogram_to_bins(
+        counts: Any,
+        limits: Any,
+        lower_bound: float | None = None,
+        upper_bound: float | None = None,
+        n_bins: int = 30,
+    ) -> tuple[list[float], list[float]]:
+        """The buckets re-binned into ``n_bins`` equal bins over ``[lower_bound, upper_bound]``
+        as TensorBoard's histogram dashboard does (each bucket's count shared by the bins it
+        overlaps, in proportion): ``(centers, counts)``. Without both bounds, or with equal
+        ones, the range is widened around them (to [-1, 1] without bounds), as tbparse does."""
+        counts, limits, _ = _histogram_args(counts, limits, None)
+        if counts[0] != 0:
+            raise ValueError("counts: the first count (left of the first edge) must be 0")
+        if lower_bound is None or upper_bound is None:
+            lower_bound = upper_bound = 0.0
+        if upper_bound == lower_bound:
+            lower_bound, upper_bound = lower_bound / 1.1 - 1, upper_bound * 1.1 + 1
+        width = (upper_bound - lower_bound) / n_bins
+        centers, bins = [], []
+        bucket = 1
+        for i in range(n_bins):
+            left = lower_bound + i * width
+            right = left + width
+            total = 0.0
+            while bucket < len(counts):
+                # The outermost buckets may be unbounded: clipped to the range.
+                b_left = max(lower_bound, limits[bucket - 1])
+                b_right = min(upper_bound, limits[bucket])
+                if b_right > b_left:
+                    overlap = min(b_right, right) - max(b_left, left)
+                    if overlap > 0:
+                        total += overlap / (b_right - b_left) * counts[bucket]
+                else:
+                    # A bucket of one value counts in the bin that holds it (the last bin
+                    # holds its right edge too).
+                    last = right >= upper_bound
+                    if left <= b_left and (b_right <= right if last else b_right < right):
+                        total += counts[bucket]
+                if b_right > right:
+                    break
+                bucket += 1
+            centers.append(left + width / 2)
+            bins.append(total)
+        return centers, bins
+
+    @staticmethod
+    def tensor_to_histogram(tensor: Any) -> dict[str, Any]:
+        """A histogram stored as a tensor of ``[left edge, right edge, count]`` rows (TensorFlow
+        2's histograms) as tbparse's dict: ``limits``, ``counts`` (a 0 first), ``min``, ``max``,
+        ``num``, and NaN ``sum`` and ``sum_squares``, which such a tensor does not hold."""
+        rows = np.asarray(tensor, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != 3 or len(rows) == 0:
+            raise ValueError(
+                f"tensor: expected rows of [left, right, count], got shape {rows.shape}"
+            )
+        limits = np.concatenate([rows[:1, 0], rows[:, 1]])
+        counts = np.concatenate([[0.0], rows[:, 2]])
+        return {
+            "limits": limits,
+            "counts": counts,
+            "min": limits[0],
+            "max": limits[-1],
+            "num": counts.sum(),
+            "sum": np.nan,
+            "sum_squares": np.nan,
+        }
+
+    buckets_to_histogram_dict = tensor_to_histogram
+
+    @staticmethod
+    def tensor_to_image(tensor: Any) -> dict[str, Any]:
+        """An image summary stored as a tensor (``[width, height, encoded, ...]``, TensorFlow 2's
+        images) as tbparse's dict: ``image`` (HWC, or NHWC for several), ``width``, ``height``."""
+        images = [_decode_image(bytes(encoded)) for encoded in tensor[2:]]
+        image = np.stack(images)
+        return {
+            "image": image[0] if len(images) == 1 else image,
+            "width": int(tensor[0]),
+            "height": int(tensor[1]),
+        }
+
+    @staticmethod
+    def tensor_to_audio(tensor: Any) -> dict[str, Any]:
+        """An audio summary stored as a tensor (rows of ``[encoded WAV, label]``, TensorFlow 2's
+        audio) as tbparse's dict: ``audio`` (frames, channels; stacked for several),
+        ``content_type``, ``length_frames``, ``sample_rate``."""
+        clips = [_decode_wav(bytes(encoded)) for encoded in np.asarray(tensor, dtype=object)[:, 0]]
+        audio = np.stack([samples for samples, _ in clips])
+        rates = np.array([rate for _, rate in clips], dtype=np.int32)
+        return {
+            "audio": audio[0] if len(clips) == 1 else audio,
+            "content_type": "audio/wav",
+            "length_frames": audio.shape[1],
+            "sample_rate": rates[0] if len(clips) == 1 else rates,
+        }
+
     def _leaf_rows(self, kind: str, node: _Node):
         """One file's rows of ``kind`` (see ``_rows``), read once; None for a file that is not
         an event file (TensorBoard's loader reads nothing from it)."""
@@ -387,7 +506,7 @@ def _rows(kind: str, path: str):
         values["height"] = df["height"].to_numpy(np.int64)
         values["width"] = df["width"].to_numpy(np.int64)
     elif kind == AUDIO:
-        values["value"] = [_decode_wav(bytes(b)) for b in df["encoded"]]
+        values["value"] = [_decode_wav(bytes(b))[0] for b in df["encoded"]]
         values["content_type"] = list(df["content_type"].astype(object))
         values["length_frames"] = df["length_frames"].to_numpy(np.int64)
         values["sample_rate"] = df["sample_rate"].to_numpy(np.float64)
@@ -495,14 +614,33 @@ def _decode_image(data: bytes) -> np.ndarray:
     return pixels[:, :, None] if pixels.ndim == 2 else pixels
 
 
-def _decode_wav(data: bytes) -> np.ndarray:
-    """TensorFlow's ``decode_wav``: 16-bit PCM to float32 (frames, channels), in [-1, 1)."""
+def _decode_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """TensorFlow's ``decode_wav``: 16-bit PCM to float32 (frames, channels), in [-1, 1), and
+    the sample rate."""
     import wave
 
     with wave.open(io.BytesIO(data)) as f:
         if f.getsampwidth() != 2:
             raise ValueError(f"can only decode 16-bit WAV audio, not {8 * f.getsampwidth()}-bit")
         channels = f.getnchannels()
+        rate = f.getframerate()
         frames = f.readframes(f.getnframes())
     samples = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
-    return samples.astype(np.float32) / np.float32(32768)
+    return samples.astype(np.float32) / np.float32(32768), rate
+
+
+def _histogram_args(counts: Any, limits: Any, x: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The helpers' arguments as float64 arrays, checked (tbparse asserts): as many counts as
+    edges, and increasing values of ``x``."""
+    counts = np.asarray(counts, dtype=np.float64)
+    limits = np.asarray(limits, dtype=np.float64)
+    if counts.ndim != 1 or counts.shape != limits.shape or len(counts) == 0:
+        raise ValueError(
+            f"counts, limits: expected as many counts as edges, got {counts.shape} and "
+            f"{limits.shape}"
+        )
+    if x is not None:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 1 or np.any(np.diff(x) <= 0):
+            raise ValueError("x: expected increasing values")
+    return counts, limits, x
