@@ -134,6 +134,7 @@ def test_attributes_mean_what_they_mean_in_the_anchors(writers, tmp_path):
     # add_scalars' values, by run directory: [walltime, step, value], as tensorboardX keeps them.
     for writer in (ours, tbx):
         writer.add_scalars("m", {"a": 1.0, "b": 2.0}, 4, walltime=5.0)
+        writer.add_scalars("m", {"a": 3.0}, walltime=6.0)  # no step: None, kept as None
     assert {os.path.relpath(k, run): v for k, v in ours.scalar_dict.items()} == {
         os.path.relpath(k, tbx.logdir): v for k, v in tbx.scalar_dict.items()
     }

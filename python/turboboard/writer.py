@@ -279,9 +279,8 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
             if not isinstance(writer, FileWriter):  # not opened yet (nor a do-nothing stand-in)
                 writer = self.all_writers[path] = self._run_writer(path)
             writer.core.add_scalar(main_tag, value, global_step, walltime)
-            self.scalar_dict.setdefault(path, []).append(
-                [walltime, global_step if global_step is not None else 0, value]
-            )
+            # The step as given (None stays None), as tensorboardX keeps it.
+            self.scalar_dict.setdefault(path, []).append([walltime, global_step, value])
 
     def export_scalars_to_json(self, path: str) -> None:
         """Writes the values given to ``add_scalars`` so far as JSON
