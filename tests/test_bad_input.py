@@ -81,6 +81,7 @@ CALLS = [
     ("histogram_ragged", lambda w: w.add_histogram("h", [[1.0, 2.0], [3.0]], 0), TypeError, "values"),
     ("histogram_complex", lambda w: w.add_histogram("h", np.ones(3, np.complex64), 0), TypeError, "values"),
     ("histogram_object", lambda w: w.add_histogram("h", np.array([1, None], dtype=object), 0), TypeError, "values"),
+    ("histogram_object_huge", lambda w: w.add_histogram("h", np.array([1, 10**400], dtype=object), 0), ValueError, "values"),
     ("histogram_all_nan", lambda w: w.add_histogram("h", np.full(5, np.nan), 0), ValueError, "values"),
     ("histogram_bins_negative", lambda w: w.add_histogram("h", [1.0], 0, bins=-1), ValueError, "bins"),
     ("histogram_bins_decreasing", lambda w: w.add_histogram("h", [1.0], 0, bins=[3.0, 2.0, 1.0]), ValueError, "bins"),

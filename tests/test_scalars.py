@@ -100,6 +100,14 @@ def test_new_style_passed_positionally_as_torch_takes_it(tmp_path, double_precis
     assert_same_events(tmp_path, calls, anchor="torch")
 
 
+def test_numbers_in_object_arrays_as_the_anchors_take_them(tmp_path):
+    def calls(w):
+        w.add_scalar("a", np.array([1.5], dtype=object), 0, WALL)
+        w.add_histogram("h", np.array([1.0, 2.0, 2.5], dtype=object), 0, walltime=WALL)
+
+    assert_same_events(tmp_path, calls)
+
+
 def test_tags_are_stored_as_given(logdir):
     # torch's behaviour: no cleaning (tensorboardX replaces these characters with '_').
     tag = "loss (train) %/ü"
