@@ -38,16 +38,16 @@ def to_numpy(x: Any, arg: str) -> np.ndarray:
             array = np.asarray(x)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{arg}: expected an array or tensor of numbers: {e}") from None
-    if array.dtype == object and all(isinstance(v, numbers.Real) for v in array.flat):
+    if array.dtype.kind in _NUMERIC_KINDS:
+        return array
+    if array.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in array.flat):
         # Numbers held as Python objects, which both anchors take (None is not one: numpy
         # would make it NaN).
         try:
-            array = array.astype(np.float64)
+            return array.astype(np.float64)
         except OverflowError:
             raise ValueError(f"{arg}: a number too large for a float") from None
-    if array.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"{arg}: expected numbers or booleans, got an array of dtype {array.dtype}")
-    return array
+    raise TypeError(f"{arg}: expected numbers or booleans, got an array of dtype {array.dtype}")
 
 
 def scalar(x: Any, arg: str) -> float:

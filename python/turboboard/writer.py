@@ -191,17 +191,17 @@ class SummaryWriter(MediaMethods, PluginMethods, GraphMethods, ProjectorMethods)
         try:
             if new_style:
                 core.add_scalar_tensor(tag, scalar_value, global_step, walltime, double_precision)
-            elif type(display_name) is bool:  # torch's fifth and sixth positional arguments
-                if display_name:
+            elif display_name or summary_description:
+                if type(display_name) is not bool:
+                    core.add_scalar(
+                        tag, scalar_value, global_step, walltime, display_name, summary_description
+                    )
+                elif display_name:  # torch's fifth and sixth positional arguments
                     core.add_scalar_tensor(
                         tag, scalar_value, global_step, walltime, summary_description is True
                     )
                 else:
                     core.add_scalar(tag, scalar_value, global_step, walltime)
-            elif display_name or summary_description:
-                core.add_scalar(
-                    tag, scalar_value, global_step, walltime, display_name, summary_description
-                )
             else:
                 # Without the two empty strings, which the core would convert for nothing.
                 core.add_scalar(tag, scalar_value, global_step, walltime)
